@@ -1,0 +1,115 @@
+"""All settings in one typed object, read from ``RAG_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from rag.answer import ComposerParams
+from rag.chunking import ChunkingParams
+from rag.retrieval import RetrievalParams
+
+__all__ = ["Settings", "get_settings", "ENV_PREFIX"]
+
+ENV_PREFIX = "RAG_"
+
+
+class Settings(BaseSettings):
+    """Effective configuration of the service, the CLI and the evaluation."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", validate_default=True)
+
+    # Embedding model
+    model: str = Field("all-MiniLM-L6-v2", min_length=1,
+                       description="sentence-transformers model: the bundled default, a local path or a hub name")
+    allow_model_download: bool = Field(False, description="let a hub model name download (off: HF_HUB_OFFLINE=1)")
+    device: str = "cpu"
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+
+    # Corpus and index
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index/default")
+    passage_sentences: int = Field(3, ge=1, le=50)
+    passage_overlap: int = Field(1, ge=0, le=49)
+    passage_max_chars: int = Field(800, ge=50, le=100_000)
+
+    # Retrieval and answers
+    fusion: Literal["rrf", "weighted", "dense", "bm25"] = "weighted"
+    retrieval_depth: int = Field(50, ge=1, le=10_000)
+    dense_weight: float = Field(0.5, ge=0, le=1)
+    sentence_dense_weight: float = Field(0.5, ge=0, le=1)
+    sentence_lexical_weight: float = Field(0.2, ge=0, le=1)
+    sentence_passage_weight: float = Field(0.3, ge=0, le=1)
+    top_k: int = Field(8, ge=1, le=100, description="passages whose sentences are considered for an answer")
+    max_sentences: int = Field(3, ge=1, le=10)
+    mmr_lambda: float = Field(0.7, ge=0, le=1)
+    relative_cutoff: float = Field(0.85, ge=0, le=1)
+    duplicate_similarity: float = Field(0.9, ge=0, le=1)
+    abstain_threshold: float = Field(0.45, ge=0, le=1, description="chosen by `rag eval` on the development set")
+    confidence_dense_weight: float = Field(0.6, ge=0, le=1)
+
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_question_chars: int = Field(500, ge=10, le=10_000)
+    max_top_k: int = Field(50, ge=1, le=1000)
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="comma-separated; when set, requests need an X-API-Key header")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.passage_overlap >= self.passage_sentences:
+            raise ValueError(
+                f"{ENV_PREFIX}PASSAGE_OVERLAP ({self.passage_overlap}) must be less than "
+                f"{ENV_PREFIX}PASSAGE_SENTENCES ({self.passage_sentences})"
+            )
+        return self
+
+    def chunking(self) -> ChunkingParams:
+        return ChunkingParams(self.passage_sentences, self.passage_overlap, self.passage_max_chars)
+
+    def retrieval(self) -> RetrievalParams:
+        return RetrievalParams(
+            fusion=self.fusion, depth=self.retrieval_depth, dense_weight=self.dense_weight,
+            sentence_dense_weight=self.sentence_dense_weight,
+            sentence_lexical_weight=self.sentence_lexical_weight,
+            sentence_passage_weight=self.sentence_passage_weight,
+        )
+
+    def composer(self) -> ComposerParams:
+        return ComposerParams(
+            max_sentences=self.max_sentences, mmr_lambda=self.mmr_lambda, relative_cutoff=self.relative_cutoff,
+            duplicate_similarity=self.duplicate_similarity, abstain_threshold=self.abstain_threshold,
+            confidence_dense_weight=self.confidence_dense_weight,
+        )
+
+    def masked(self) -> dict[str, Any]:
+        """Settings as plain values with secrets masked, for printing."""
+        data = self.model_dump(mode="json")
+        data["api_keys"] = ["****" for _ in self.api_keys]
+        return data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

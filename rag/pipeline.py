@@ -1,0 +1,100 @@
+"""The question-answering pipeline: load or build the index, retrieve, compose an answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer import Answer, AnswerComposer, ComposerParams
+from rag.chunking import ChunkingParams
+from rag.documents import Document
+from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.faq import FaqDocument, parse_faq
+from rag.ingest import load_documents
+from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
+from rag.store import BuildStats, IndexNotFoundError, IndexStore, corpus_fingerprint
+
+__all__ = ["QAPipeline", "IndexStatus", "open_index"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What :func:`open_index` did."""
+
+    action: str  # "loaded", "built", "updated"
+    seconds: float
+    stats: BuildStats | None = None
+
+
+def open_index(documents: Sequence[Document], embedder: Embedder, params: ChunkingParams, index_dir: Path, *,
+               rebuild: bool = False, progress: ProgressCallback | None = None) -> tuple[IndexStore, IndexStatus]:
+    """Load the index at ``index_dir`` or (re)build it when the corpus changed.
+
+    An index built with another model or other chunking is refused with a message that says
+    how to rebuild, unless ``rebuild`` is set. Unchanged documents keep their vectors.
+    """
+    started = time.perf_counter()
+    previous: IndexStore | None = None
+    try:
+        previous = IndexStore.load(index_dir)
+    except IndexNotFoundError:
+        previous = None
+    if previous is not None and not rebuild:
+        previous.check_compatible(embedder.model_name, params, index_dir)
+        if previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
+            return previous, IndexStatus("loaded", time.perf_counter() - started)
+        log.info("corpus changed since the index was built; updating %s", index_dir)
+    store, stats = IndexStore.build(documents, embedder, params,
+                                    previous=None if rebuild else previous, progress=progress)
+    store.save(index_dir)
+    action = "updated" if previous is not None and not rebuild else "built"
+    return store, IndexStatus(action, time.perf_counter() - started, stats)
+
+
+class QAPipeline:
+    """Answers questions from an index; one instance serves many requests."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, *, retrieval: RetrievalParams | None = None,
+                 composer: ComposerParams | None = None, top_k: int = 8,
+                 faq: Sequence[FaqDocument] = ()) -> None:
+        if top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever(store, embedder, retrieval)
+        self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer)
+        self.top_k = top_k
+        self.faq = list(faq)
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[Path | str], index_dir: Path, *, embedder: Embedder | None = None,
+                   chunking: ChunkingParams | None = None, retrieval: RetrievalParams | None = None,
+                   composer: ComposerParams | None = None, top_k: int = 8, rebuild: bool = False,
+                   progress: ProgressCallback | None = None) -> tuple[QAPipeline, IndexStatus]:
+        """Ingest ``paths``, open (or build) the index, and return a ready pipeline."""
+        articles, faq_documents = load_documents(paths)
+        embedder = embedder or SentenceTransformerEmbedder()
+        store, status = open_index(articles, embedder, chunking or ChunkingParams(), index_dir,
+                                   rebuild=rebuild, progress=progress)
+        faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
+        return cls(store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq), status
+
+    def search(self, query: str, k: int = 10) -> list[ScoredPassage]:
+        return self.retriever.search(query, k)
+
+    def ask(self, question: str, *, top_k: int | None = None, max_sentences: int | None = None) -> Answer:
+        """An extractive answer with citations, or an abstention."""
+        if not question.strip():
+            raise ValueError("question must not be empty")
+        vector = self.retriever.embed_query(question)
+        passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector)
+        ranked = self.retriever.rank_sentences(question, passages, query_vector=vector)
+        overrides = {} if max_sentences is None else {"max_sentences": max_sentences}
+        return self.composer.compose(question, ranked, **overrides)

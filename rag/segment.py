@@ -1,0 +1,91 @@
+"""Rule-based sentence segmentation that keeps character offsets.
+
+Built for news prose: quotes that end in ``,” he said.``, numbers such as ``1,200``,
+initials and abbreviations (``U.S.``, ``Gen.``), dashes and headlines with no final period.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_sentences", "looks_like_heading"]
+
+# Lower-cased, without the final period.
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof gen col lt sgt capt cmdr adm maj gov sen rep pres st jr sr rev hon
+    vs etc inc ltd co corp dept est fig no nos vol approx mt ft av ave blvd rd
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    u.s u.k u.n e.u e.g i.e a.m p.m u.s.a d.c n.y l.a ph.d
+    """.split()
+)
+
+# Words that start a new sentence even after an abbreviation such as "U.S.".
+SENTENCE_STARTERS = frozenset(
+    "The A An He She It They We I This That These Those But And In On At Yet However Meanwhile".split()
+)
+
+_TERMINATOR = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_OPENERS = "\"'“‘([«"
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+def _is_boundary(text: str, term_start: int, term_end: int) -> bool:
+    """Decide whether the terminator at ``text[term_start:term_end]`` ends a sentence."""
+    rest = text[term_end:].lstrip()
+    if not rest:
+        return True
+    nxt = rest[0]
+    if not (nxt.isupper() or nxt.isdigit() or nxt in _OPENERS):
+        return False
+    if text[term_start] != ".":
+        return True
+    match = _WORD_BEFORE.search(text, 0, term_start)
+    if match is None:
+        return True
+    word = match.group(1)
+    lowered = word.lower().strip(".")
+    next_word = re.match(r"[\w']+", rest)
+    starts_sentence = bool(next_word and next_word.group(0) in SENTENCE_STARTERS)
+    if len(word) == 1 and word.isalpha() and word.isupper():
+        return starts_sentence  # an initial, as in "J. Smith"
+    if lowered in ABBREVIATIONS:
+        # Title-like abbreviations always bind to the next word; dotted ones ("U.S.") may end a sentence.
+        return "." in lowered and starts_sentence
+    if "." in word.strip(".") and all(len(p) <= 2 for p in word.strip(".").split(".")):
+        return starts_sentence  # other dotted abbreviations, e.g. "N.A.T.O."
+    return True
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split ``text[start:end]`` into sentences; returns ``(start, end)`` offsets into ``text``.
+
+    Line breaks always end a sentence. Each span is stripped of surrounding whitespace.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        line_end = start + line.end()
+        segment = text[:line_end]
+        cursor = line_start
+        for term in _TERMINATOR.finditer(segment, line_start):
+            if _is_boundary(segment, term.start(), term.end()):
+                spans.append((cursor, term.end()))
+                cursor = term.end()
+        spans.append((cursor, line_end))
+    return [s for s in (_strip(text, a, b) for a, b in spans) if s is not None]
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def looks_like_heading(sentence: str) -> bool:
+    """A short line with no final punctuation, such as a headline or sub-heading."""
+    stripped = sentence.strip()
+    return bool(stripped) and stripped[-1] not in ".!?…\"”’:;" and len(stripped.split()) <= 16

@@ -1,0 +1,325 @@
+"""The saved index: documents, sentences, passages, their FAISS vectors and a manifest.
+
+An index is a directory. ``manifest.json`` says how it was built (model and weights hash,
+dimension, chunking, corpus fingerprint, library versions, build time) and lists every
+artefact with its size and sha256, so a truncated or edited file fails loudly by name.
+Saving writes a temporary directory and renames it into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag import __version__
+from rag.chunking import ChunkingParams, passages_of, sentences_of
+from rag.documents import Document, Passage, Sentence
+from rag.embedding import Embedder
+
+__all__ = [
+    "IndexStore",
+    "IndexError_",
+    "IndexNotFoundError",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "BuildStats",
+    "corpus_fingerprint",
+    "PIPELINE_VERSION",
+]
+
+FORMAT_VERSION = 1
+# Bump when cleaning, segmentation or chunking change what is indexed from the same text.
+PIPELINE_VERSION = 1
+MANIFEST = "manifest.json"
+_FILES = ("documents.jsonl", "sentences.jsonl", "passages.jsonl", "passages.faiss", "sentences.faiss")
+
+
+class IndexError_(RuntimeError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """Base class of index problems; messages say which file and how to fix it."""
+
+
+class IndexNotFoundError(IndexError_):
+    pass
+
+
+class IndexCorruptError(IndexError_):
+    pass
+
+
+class IndexMismatchError(IndexError_):
+    pass
+
+
+def corpus_fingerprint(documents: Sequence[Document]) -> str:
+    """Hash of the ids and texts of the documents and of the pipeline version."""
+    digest = hashlib.sha256(f"pipeline:{PIPELINE_VERSION}".encode())
+    for document in sorted(documents, key=lambda d: d.doc_id):
+        digest.update(f"\n{document.doc_id}\t{document.content_hash}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers", "bm25s"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class BuildStats:
+    documents_reused: int = 0
+    documents_embedded: int = 0
+    texts_embedded: int = 0
+    seconds: float = 0.0
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class IndexStore:
+    """Everything retrieval needs, in memory; :meth:`save` and :meth:`load` persist it."""
+
+    documents: dict[str, Document]
+    sentences: list[Sentence]
+    passages: list[Passage]
+    passage_index: faiss.Index
+    sentence_index: faiss.Index
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, documents: Sequence[Document], embedder: Embedder, params: ChunkingParams, *,
+              previous: IndexStore | None = None, progress: ProgressCallback | None = None
+              ) -> tuple[IndexStore, BuildStats]:
+        """Index ``documents``; vectors of documents unchanged since ``previous`` are reused."""
+        started = time.perf_counter()
+        stats = BuildStats()
+        if previous is not None and not previous.compatible_with(embedder, params):
+            previous = None
+        dimension = embedder.dimension
+        sentences: list[Sentence] = []
+        passages: list[Passage] = []
+        sentence_vectors: list[np.ndarray] = []
+        passage_vectors: list[np.ndarray] = []
+        total = len(documents)
+        for done, document in enumerate(sorted(documents, key=lambda d: d.doc_id), start=1):
+            reused = previous.reuse(document, len(sentences)) if previous is not None else None
+            if reused is not None:
+                doc_sentences, doc_passages, s_vecs, p_vecs = reused
+                stats.documents_reused += 1
+            else:
+                doc_sentences = sentences_of(document)
+                doc_passages = passages_of(document, doc_sentences, len(sentences), params)
+                s_vecs = embedder.embed([s.text for s in doc_sentences])
+                p_vecs = embedder.embed([p.text for p in doc_passages])
+                stats.documents_embedded += 1
+                stats.texts_embedded += len(doc_sentences) + len(doc_passages)
+            sentences.extend(doc_sentences)
+            passages.extend(doc_passages)
+            sentence_vectors.append(s_vecs.reshape(-1, dimension))
+            passage_vectors.append(p_vecs.reshape(-1, dimension))
+            if progress is not None:
+                progress(done, total)
+        sentence_index = faiss.IndexFlatIP(dimension)
+        passage_index = faiss.IndexFlatIP(dimension)
+        if sentences:
+            sentence_index.add(np.vstack(sentence_vectors).astype(np.float32))
+        if passages:
+            passage_index.add(np.vstack(passage_vectors).astype(np.float32))
+        stats.seconds = time.perf_counter() - started
+        store = cls(
+            documents={d.doc_id: d for d in documents},
+            sentences=sentences,
+            passages=passages,
+            passage_index=passage_index,
+            sentence_index=sentence_index,
+        )
+        store.manifest = {
+            "format_version": FORMAT_VERSION,
+            "rag_version": __version__,
+            "pipeline_version": PIPELINE_VERSION,
+            "model": {"name": embedder.model_name, "weights_hash": embedder.weights_hash, "dimension": dimension},
+            "chunking": params.to_dict(),
+            "corpus_fingerprint": corpus_fingerprint(documents),
+            "documents": {d.doc_id: d.content_hash for d in documents},
+            "counts": {"documents": len(documents), "sentences": len(sentences), "passages": len(passages)},
+            "libraries": _library_versions(),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(stats.seconds, 3),
+            "build": {"documents_reused": stats.documents_reused, "documents_embedded": stats.documents_embedded},
+        }
+        return store, stats
+
+    def compatible_with(self, embedder: Embedder, params: ChunkingParams) -> bool:
+        model = self.manifest.get("model", {})
+        return (
+            model.get("name") == embedder.model_name
+            and model.get("weights_hash") == embedder.weights_hash
+            and self.manifest.get("chunking") == params.to_dict()
+            and self.manifest.get("pipeline_version") == PIPELINE_VERSION
+        )
+
+    def check_compatible(self, model_name: str, params: ChunkingParams, where: Path | str) -> None:
+        """Refuse an index built with another model or other chunking, saying how to rebuild."""
+        built_model = self.manifest.get("model", {}).get("name")
+        problems = []
+        if built_model != model_name:
+            problems.append(f"it was built with model '{built_model}' but the settings ask for '{model_name}'")
+        if self.manifest.get("chunking") != params.to_dict():
+            problems.append(f"it was built with chunking {self.manifest.get('chunking')} "
+                            f"but the settings ask for {params.to_dict()}")
+        if self.manifest.get("pipeline_version") != PIPELINE_VERSION:
+            problems.append(f"it was built by pipeline version {self.manifest.get('pipeline_version')}, "
+                            f"this is version {PIPELINE_VERSION}")
+        if problems:
+            raise IndexMismatchError(
+                f"index at {where} cannot be used: " + "; ".join(problems)
+                + f". Rebuild it with: rag index --rebuild --index-dir {where}"
+            )
+
+    def reuse(self, document: Document, first_sentence_id: int
+              ) -> tuple[list[Sentence], list[Passage], np.ndarray, np.ndarray] | None:
+        """This document's records and vectors if it is indexed here with the same text."""
+        known = self.documents.get(document.doc_id)
+        if known is None or known.content_hash != document.content_hash:
+            return None
+        sentence_rows = [i for i, s in enumerate(self.sentences) if s.doc_id == document.doc_id]
+        passage_rows = [i for i, p in enumerate(self.passages) if p.doc_id == document.doc_id]
+        renumber = {old: first_sentence_id + new for new, old in enumerate(sentence_rows)}
+        sentences = [self.sentences[i] for i in sentence_rows]
+        passages = [
+            Passage(p.passage_id, p.doc_id, p.start, p.end, p.text, tuple(renumber[s] for s in p.sentence_ids))
+            for p in (self.passages[i] for i in passage_rows)
+        ]
+        s_vecs = np.vstack([self.sentence_index.reconstruct(i) for i in sentence_rows]) if sentence_rows else None
+        p_vecs = np.vstack([self.passage_index.reconstruct(i) for i in passage_rows]) if passage_rows else None
+        dim = self.passage_index.d
+        return (sentences, passages,
+                s_vecs if s_vecs is not None else np.zeros((0, dim), np.float32),
+                p_vecs if p_vecs is not None else np.zeros((0, dim), np.float32))
+
+    # ---- persistence ----------------------------------------------------------------------
+    def save(self, directory: Path | str) -> Path:
+        """Write the index to ``directory`` atomically (temporary directory, then rename)."""
+        target = Path(directory).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            self._write_jsonl(staging / "documents.jsonl", (d.to_dict() for d in self.documents.values()))
+            self._write_jsonl(staging / "sentences.jsonl", (s.to_dict() for s in self.sentences))
+            self._write_jsonl(staging / "passages.jsonl", (p.to_dict() for p in self.passages))
+            faiss.write_index(self.passage_index, str(staging / "passages.faiss"))
+            faiss.write_index(self.sentence_index, str(staging / "sentences.faiss"))
+            self.manifest["files"] = {
+                name: {"bytes": (staging / name).stat().st_size, "sha256": _file_digest(staging / name)}
+                for name in _FILES
+            }
+            with (staging / MANIFEST).open("w", encoding="utf-8") as handle:
+                json.dump(self.manifest, handle, indent=2, ensure_ascii=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            staging.chmod(0o755)
+            retired = None
+            if target.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+                target.rename(retired / target.name)
+            staging.rename(target)
+            if retired is not None:
+                shutil.rmtree(retired, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+    @staticmethod
+    def _write_jsonl(path: Path, rows: Any) -> None:
+        with path.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    @staticmethod
+    def read_manifest(directory: Path | str) -> dict[str, Any]:
+        path = Path(directory) / MANIFEST
+        if not path.is_file():
+            raise IndexNotFoundError(f"no index at {directory} (missing {MANIFEST}); build one with: rag index")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(f"{path} is not valid JSON ({exc}); rebuild with: rag index --rebuild") from exc
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{path} has format version {manifest.get('format_version') if isinstance(manifest, dict) else '?'}, "
+                f"expected {FORMAT_VERSION}; rebuild with: rag index --rebuild"
+            )
+        return manifest
+
+    @classmethod
+    def load(cls, directory: Path | str) -> IndexStore:
+        """Load a saved index, checking every artefact against the manifest."""
+        root = Path(directory)
+        manifest = cls.read_manifest(root)
+        for name in _FILES:
+            path = root / name
+            expected = manifest.get("files", {}).get(name)
+            if not path.is_file() or expected is None:
+                raise IndexCorruptError(f"index file {path} is missing; rebuild with: rag index --rebuild")
+            size = path.stat().st_size
+            if size != expected["bytes"]:
+                raise IndexCorruptError(
+                    f"index file {path} is {size} bytes, the manifest says {expected['bytes']} "
+                    "(truncated or modified); rebuild with: rag index --rebuild"
+                )
+            if _file_digest(path) != expected["sha256"]:
+                raise IndexCorruptError(f"index file {path} does not match its sha256 in the manifest; "
+                                        "rebuild with: rag index --rebuild")
+        documents = {d.doc_id: d for d in (Document.from_dict(r) for r in cls._read_jsonl(root / "documents.jsonl"))}
+        sentences = [Sentence(**r) for r in cls._read_jsonl(root / "sentences.jsonl")]
+        passages = [Passage.from_dict(r) for r in cls._read_jsonl(root / "passages.jsonl")]
+        try:
+            passage_index = faiss.read_index(str(root / "passages.faiss"))
+            sentence_index = faiss.read_index(str(root / "sentences.faiss"))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"cannot read FAISS index in {root}: {exc}") from exc
+        if passage_index.ntotal != len(passages) or sentence_index.ntotal != len(sentences):
+            raise IndexCorruptError(f"index at {root}: vector counts do not match the records; rebuild it")
+        return cls(documents, sentences, passages, passage_index, sentence_index, manifest)
+
+    @staticmethod
+    def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+        with path.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def passage_vectors(self) -> np.ndarray:
+        return self.passage_index.reconstruct_n(0, self.passage_index.ntotal)
+
+    def sentence_vectors(self) -> np.ndarray:
+        return self.sentence_index.reconstruct_n(0, self.sentence_index.ntotal)
