@@ -6,14 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.answer import ComposerParams
 from rag.chunking import ChunkingParams
 from rag.retrieval import RetrievalParams
 
-__all__ = ["Settings", "get_settings", "ENV_PREFIX"]
+__all__ = ["Settings", "SettingsError", "get_settings", "load_settings", "ENV_PREFIX"]
 
 ENV_PREFIX = "RAG_"
 
@@ -110,6 +110,23 @@ class Settings(BaseSettings):
         return data
 
 
+class SettingsError(ValueError):
+    """Invalid settings; the message names each offending environment variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning validation errors into one message naming the variables."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"{ENV_PREFIX}{field.upper()}" if field != "settings" else "settings"
+            problems.append(f"{name}: {str(error['msg']).removeprefix('Value error, ')}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -159,7 +159,11 @@ class SentenceTransformerEmbedder:
         else:
             location = self._model_name
             self._weights_hash = f"hub:{self._model_name}"
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         try:
             self._model = SentenceTransformer(location, device=self.device)

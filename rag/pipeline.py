@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.chunking import ChunkingParams
@@ -17,7 +18,10 @@ from rag.ingest import load_documents
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
 from rag.store import BuildStats, IndexNotFoundError, IndexStore, corpus_fingerprint
 
-__all__ = ["QAPipeline", "IndexStatus", "open_index"]
+if TYPE_CHECKING:
+    from rag.config import Settings
+
+__all__ = ["QAPipeline", "IndexStatus", "open_index", "build_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class QAPipeline:
         self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer)
         self.top_k = top_k
         self.faq = list(faq)
+        self.index_status: IndexStatus | None = None
 
     @classmethod
     def from_paths(cls, paths: Sequence[Path | str], index_dir: Path, *, embedder: Embedder | None = None,
@@ -98,3 +103,20 @@ class QAPipeline:
         ranked = self.retriever.rank_sentences(question, passages, query_vector=vector)
         overrides = {} if max_sentences is None else {"max_sentences": max_sentences}
         return self.composer.compose(question, ranked, **overrides)
+
+
+def build_pipeline(settings: Settings, *, embedder: Embedder | None = None, rebuild: bool = False,
+                   progress: ProgressCallback | None = None) -> QAPipeline:
+    """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir``."""
+    embedder = embedder or SentenceTransformerEmbedder(
+        settings.model, device=settings.device, batch_size=settings.embed_batch_size,
+        allow_download=settings.allow_model_download,
+    )
+    pipeline, status = QAPipeline.from_paths(
+        [settings.seeds_dir], settings.index_dir, embedder=embedder, chunking=settings.chunking(),
+        retrieval=settings.retrieval(), composer=settings.composer(), top_k=settings.top_k,
+        rebuild=rebuild, progress=progress,
+    )
+    log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)
+    pipeline.index_status = status
+    return pipeline

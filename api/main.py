@@ -1,0 +1,97 @@
+"""The FastAPI application: routes are thin; the pipeline is loaded once in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import ApiKeyDep
+from api.observability import Metrics, install
+from api.routes import ask, documents, health, search
+from rag import __version__
+from rag.config import Settings, get_settings
+from rag.pipeline import QAPipeline, build_pipeline
+
+log = logging.getLogger("api")
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+    for error in errors:
+        error.pop("input", None)  # never echo a (possibly huge or secret) input back
+        error.pop("ctx", None)
+    return JSONResponse({"detail": _describe(errors), "errors": errors},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error; see the service log"}, status_code=500)
+
+
+def _record_index(metrics: Metrics, pipeline: QAPipeline) -> None:
+    store = pipeline.store
+    metrics.index_documents.set(len(store.documents))
+    metrics.index_passages.set(len(store.passages))
+    metrics.index_sentences.set(len(store.sentences))
+    metrics.index_build_seconds.set(float(store.manifest.get("build_seconds") or 0.0))
+    if pipeline.index_status is not None:
+        metrics.index_open_seconds.set(pipeline.index_status.seconds)
+    load_seconds = getattr(pipeline.embedder, "load_seconds", None)
+    if load_seconds is not None:
+        metrics.model_load_seconds.set(load_seconds)
+
+
+def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = None) -> FastAPI:
+    """Build the app. Without ``pipeline``, the lifespan loads (or builds) the index from settings."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.pipeline is None:
+            app.state.pipeline = build_pipeline(settings)
+        _record_index(app.state.metrics, app.state.pipeline)
+        yield
+
+    app = FastAPI(
+        title="News Q&A",
+        version=__version__,
+        summary="Extractive answers copied from news articles, each cited by document offsets.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pipeline = pipeline
+    app.state.metrics = Metrics()
+    install(app, app.state.metrics)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-API-Key"])
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(health.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return app.state.metrics.render()  # type: ignore[no-any-return]
+
+    for router in (ask.router, search.router, documents.router):
+        app.include_router(router, dependencies=[ApiKeyDep])
+    return app

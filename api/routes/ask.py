@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from api.deps import PipelineDep, SettingsDep
+from api.schemas import AnswerSentencePublic, AskRequest, AskResponse, CitationPublic, ErrorResponse
+from rag.answer import Answer
+
+router = APIRouter(tags=["answers"])
+
+
+def answer_public(answer: Answer) -> AskResponse:
+    return AskResponse(
+        question=answer.question,
+        answer=answer.answer,
+        abstained=answer.abstained,
+        confidence=answer.confidence,
+        sentences=[AnswerSentencePublic(text=s.text, citations=list(s.citations)) for s in answer.sentences],
+        citations=[CitationPublic(**vars(c)) for c in answer.citations],
+    )
+
+
+@router.post("/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}})
+def ask(body: AskRequest, request: Request, pipeline: PipelineDep, settings: SettingsDep) -> AskResponse:
+    """Answer a question with sentences copied from the articles, each cited by offsets."""
+    if len(body.question) > settings.max_question_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"question is {len(body.question)} characters long; the limit is {settings.max_question_chars}",
+        )
+    if body.top_k is not None and body.top_k > settings.max_top_k:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"top_k must be between 1 and {settings.max_top_k}, got {body.top_k}")
+    answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences)
+    request.state.log_fields = {"question_chars": len(body.question), "abstained": answer.abstained,
+                                "citations": len(answer.citations)}
+    request.app.state.metrics.answers.labels(str(answer.abstained).lower()).inc()
+    return answer_public(answer)
