@@ -205,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rag.config import load_settings
 
         settings = load_settings()
-        configure_logging(settings.log_level, settings.log_format)
+        # Commands other than serve only speak up for warnings, unless asked for more.
+        level = settings.log_level if args.command == "serve" or settings.log_level == "DEBUG" else "WARNING"
+        configure_logging(level, settings.log_format)
         return int(args.handler(args))
     except (CliError, SettingsError, IngestError, IndexError_, EmbedderError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)

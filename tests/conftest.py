@@ -1,0 +1,83 @@
+"""Shared fixtures. Unit tests use a deterministic hashing embedder and no network."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from rag.answer import Answer
+from rag.config import Settings
+from rag.embedding import HashingEmbedder
+from rag.pipeline import QAPipeline, build_pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+DEV_GOLD = REPO / "tests" / "data" / "dev_gold.jsonl"
+
+
+def assert_citations_verbatim(answer: Answer | dict, documents: dict[str, str]) -> None:
+    """Every citation's text is exactly document[start:end]."""
+    citations = answer["citations"] if isinstance(answer, dict) else [vars(c) for c in answer.citations]
+    for citation in citations:
+        text = documents[citation["doc_id"]]
+        assert text[citation["start"]:citation["end"]] == citation["text"], citation
+
+
+@pytest.fixture(autouse=True)
+def _no_network(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Block sockets to anything but loopback, so no test can reach a model hub."""
+    from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+
+    disable_socket(allow_unix_socket=True)
+    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
+    yield
+    enable_socket()
+
+
+@pytest.fixture(scope="session")
+def seeds_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the project's seeds (tests may not touch the real ones)."""
+    target = tmp_path_factory.mktemp("seeds") / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def fake_settings(seeds_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "fake",
+                    _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def fake_pipeline(fake_settings: Settings) -> QAPipeline:
+    """The seeds indexed with the hashing embedder."""
+    return build_pipeline(fake_settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture()
+def client(fake_settings: Settings, fake_pipeline: QAPipeline) -> Iterator[TestClient]:
+    with TestClient(create_app(fake_settings, pipeline=fake_pipeline)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def real_settings(seeds_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "real",
+                    _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(real_settings: Settings) -> QAPipeline:
+    """The seeds indexed with the real bundled all-MiniLM-L6-v2 model."""
+    return build_pipeline(real_settings)
+
+
+@pytest.fixture()
+def real_client(real_settings: Settings, real_pipeline: QAPipeline) -> Iterator[TestClient]:
+    with TestClient(create_app(real_settings, pipeline=real_pipeline)) as test_client:
+        yield test_client
