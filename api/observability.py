@@ -17,21 +17,29 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("rag_requests_total", "HTTP requests", ["method", "endpoint", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("rag_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-                                 registry=self.registry)
+        self.requests = Counter(
+            "rag_requests_total", "HTTP requests", ["method", "endpoint", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "rag_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "endpoint"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
         self.answers = Counter("rag_answers_total", "Answers composed by /ask", ["abstained"], registry=self.registry)
         self.index_documents = Gauge("rag_index_documents", "Documents in the index", registry=self.registry)
         self.index_passages = Gauge("rag_index_passages", "Passages in the index", registry=self.registry)
         self.index_sentences = Gauge("rag_index_sentences", "Sentences in the index", registry=self.registry)
-        self.index_build_seconds = Gauge("rag_index_build_seconds", "Time the loaded index took to build",
-                                         registry=self.registry)
-        self.index_open_seconds = Gauge("rag_index_open_seconds", "Time to load or build the index at start-up",
-                                        registry=self.registry)
-        self.model_load_seconds = Gauge("rag_model_load_seconds", "Time to load the embedding model",
-                                        registry=self.registry)
+        self.index_build_seconds = Gauge(
+            "rag_index_build_seconds", "Time the loaded index took to build", registry=self.registry
+        )
+        self.index_open_seconds = Gauge(
+            "rag_index_open_seconds", "Time to load or build the index at start-up", registry=self.registry
+        )
+        self.model_load_seconds = Gauge(
+            "rag_model_load_seconds", "Time to load the embedding model", registry=self.registry
+        )
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -55,7 +63,9 @@ def install(app: FastAPI, metrics: Metrics) -> None:
             metrics.requests.labels(request.method, endpoint, str(status)).inc()
             metrics.latency.labels(request.method, endpoint).observe(elapsed)
             extra: dict[str, object] = {
-                "method": request.method, "path": request.url.path, "status": status,
+                "method": request.method,
+                "path": request.url.path,
+                "status": status,
                 "latency_ms": round(elapsed * 1000, 2),
             }
             extra.update(getattr(request.state, "log_fields", {}))

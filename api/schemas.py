@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, in plain text", examples=["How many Ukrainians does Kyiv hope to free?"])
+    question: str = Field(
+        ..., description="The question, in plain text", examples=["How many Ukrainians does Kyiv hope to free?"]
+    )
     top_k: int | None = Field(None, ge=1, description="Passages to consider (default from settings)")
     max_sentences: int | None = Field(None, ge=1, le=10, description="Most sentences in the answer (default 3)")
 

@@ -13,7 +13,7 @@ from rag.lexical import content_terms
 from rag.retrieval import ScoredSentence
 from rag.store import IndexStore
 
-__all__ = ["ABSTAIN_MESSAGE", "Answer", "AnswerSentence", "Citation", "ComposerParams", "AnswerComposer"]
+__all__ = ["ABSTAIN_MESSAGE", "Answer", "AnswerComposer", "AnswerSentence", "Citation", "ComposerParams"]
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
 
@@ -62,8 +62,13 @@ class ComposerParams:
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
             raise ValueError("max_sentences must be between 1 and 10")
-        for name in ("mmr_lambda", "relative_cutoff", "duplicate_similarity", "abstain_threshold",
-                     "confidence_dense_weight"):
+        for name in (
+            "mmr_lambda",
+            "relative_cutoff",
+            "duplicate_similarity",
+            "abstain_threshold",
+            "confidence_dense_weight",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
 
@@ -123,8 +128,10 @@ class AnswerComposer:
             remaining = []
             for candidate in pool:
                 for group in groups:
-                    if _normalised(candidate.sentence.text) == _normalised(group[0].sentence.text) \
-                            or self._similar(candidate, group[0]) >= params.duplicate_similarity:
+                    if (
+                        _normalised(candidate.sentence.text) == _normalised(group[0].sentence.text)
+                        or self._similar(candidate, group[0]) >= params.duplicate_similarity
+                    ):
                         if all(member.sentence.doc_id != candidate.sentence.doc_id for member in group):
                             group.append(candidate)
                         break
@@ -138,8 +145,9 @@ class AnswerComposer:
                 break
             chosen = max(
                 eligible,
-                key=lambda c: params.mmr_lambda * c.score
-                - (1 - params.mmr_lambda) * max(self._similar(c, g[0]) for g in groups),
+                key=lambda c: (
+                    params.mmr_lambda * c.score - (1 - params.mmr_lambda) * max(self._similar(c, g[0]) for g in groups)
+                ),
             )
             groups.append([chosen])
             pool = [c for c in pool if c is not chosen]
@@ -154,9 +162,15 @@ class AnswerComposer:
                 sentence = member.sentence
                 document = self.store.documents[sentence.doc_id]
                 citation = Citation(
-                    id=len(citations) + 1, doc_id=sentence.doc_id, title=document.title,
-                    source=document.source, url=document.url, text=sentence.text,
-                    start=sentence.start, end=sentence.end, score=round(member.score, 4),
+                    id=len(citations) + 1,
+                    doc_id=sentence.doc_id,
+                    title=document.title,
+                    source=document.source,
+                    url=document.url,
+                    text=sentence.text,
+                    start=sentence.start,
+                    end=sentence.end,
+                    score=round(member.score, 4),
                 )
                 citations.append(citation)
                 ids.append(citation.id)

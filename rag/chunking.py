@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from rag.documents import Document, Passage, Sentence
 from rag.segment import looks_like_heading, split_sentences
 
-__all__ = ["ChunkingParams", "sentences_of", "passages_of"]
+__all__ = ["ChunkingParams", "passages_of", "sentences_of"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def sentences_of(document: Document) -> list[Sentence]:
     """Every sentence of the document's kept blocks, in reading order."""
     sentences: list[Sentence] = []
     for block in document.blocks:
-        spans = split_sentences(document.text, block.start, block.end)
+        spans = split_sentences(document.text, block.start, block.end, line_breaks=False)
         for start, end in spans:
             text = document.text[start:end]
             heading = len(spans) == 1 and looks_like_heading(text)
@@ -48,8 +48,9 @@ def _passage_id(document: Document, start: int, end: int) -> str:
     return hashlib.sha256(key).hexdigest()[:16]
 
 
-def passages_of(document: Document, sentences: list[Sentence], first_sentence_id: int,
-                params: ChunkingParams) -> list[Passage]:
+def passages_of(
+    document: Document, sentences: list[Sentence], first_sentence_id: int, params: ChunkingParams
+) -> list[Passage]:
     """Windows of up to ``passage_sentences`` sentences that never cross a section break.
 
     ``sentences`` are this document's sentences, stored from position ``first_sentence_id``
@@ -69,14 +70,16 @@ def passages_of(document: Document, sentences: list[Sentence], first_sentence_id
                     break
                 window.append(offset)
             start, end = sentences[window[0]].start, sentences[window[-1]].end
-            passages.append(Passage(
-                passage_id=_passage_id(document, start, end),
-                doc_id=document.doc_id,
-                start=start,
-                end=end,
-                text=document.text[start:end],
-                sentence_ids=tuple(first_sentence_id + o for o in window),
-            ))
+            passages.append(
+                Passage(
+                    passage_id=_passage_id(document, start, end),
+                    doc_id=document.doc_id,
+                    start=start,
+                    end=end,
+                    text=document.text[start:end],
+                    sentence_ids=tuple(first_sentence_id + o for o in window),
+                )
+            )
             if cursor + len(window) >= len(members):
                 break
             cursor += max(1, min(step, len(window) - params.passage_overlap))

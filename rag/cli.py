@@ -26,8 +26,9 @@ def progress_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as progress:
         task = progress.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
@@ -51,9 +52,8 @@ def _show_progress(args: argparse.Namespace) -> bool:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.config import Settings
-    from rag.embedding import SentenceTransformerEmbedder
     from rag.ingest import load_documents
-    from rag.pipeline import open_index
+    from rag.pipeline import make_embedder, open_index
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
@@ -61,18 +61,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     articles, faqs = load_documents(paths)
     if not articles:
         raise CliError(f"no articles found under {', '.join(map(str, paths))} (supported: .txt .md .jsonl)")
-    embedder = SentenceTransformerEmbedder(settings.model, device=settings.device,
-                                           batch_size=settings.embed_batch_size,
-                                           allow_download=settings.allow_model_download)
+    embedder = make_embedder(settings)
     with progress_bar("Embedding documents", _show_progress(args)) as update:
-        store, status = open_index(articles, embedder, settings.chunking(), settings.index_dir,
-                                   rebuild=args.rebuild, progress=update)
+        store, status = open_index(
+            articles, embedder, settings.chunking(), settings.index_dir, rebuild=args.rebuild, progress=update
+        )
     counts = store.manifest["counts"]
-    reuse = f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" \
-        if status.stats else ""
-    print(f"index {status.action} at {settings.index_dir}: {counts['documents']} documents, "
-          f"{counts['passages']} passages, {counts['sentences']} sentences in {status.seconds:.1f}s{reuse}; "
-          f"{len(faqs)} FAQ document(s) kept apart")
+    reuse = (
+        f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" if status.stats else ""
+    )
+    print(
+        f"index {status.action} at {settings.index_dir}: {counts['documents']} documents, "
+        f"{counts['passages']} passages, {counts['sentences']} sentences in {status.seconds:.1f}s{reuse}; "
+        f"{len(faqs)} FAQ document(s) kept apart"
+    )
     return 0
 
 
@@ -197,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rag.embedding import EmbedderError
     from rag.ingest import IngestError
     from rag.logs import configure_logging
-    from rag.store import IndexError_
+    from rag.store import IndexStoreError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -209,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level if args.command == "serve" or settings.log_level == "DEBUG" else "WARNING"
         configure_logging(level, settings.log_format)
         return int(args.handler(args))
-    except (CliError, SettingsError, IngestError, IndexError_, EmbedderError) as exc:
+    except (CliError, SettingsError, IngestError, IndexStoreError, EmbedderError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from rag.answer import ComposerParams
 from rag.chunking import ChunkingParams
 from rag.retrieval import RetrievalParams
 
-__all__ = ["Settings", "SettingsError", "get_settings", "load_settings", "ENV_PREFIX"]
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "get_settings", "load_settings"]
 
 ENV_PREFIX = "RAG_"
 
@@ -21,12 +21,17 @@ ENV_PREFIX = "RAG_"
 class Settings(BaseSettings):
     """Effective configuration of the service, the CLI and the evaluation."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
 
     # Embedding model
-    model: str = Field("all-MiniLM-L6-v2", min_length=1,
-                       description="sentence-transformers model: the bundled default, a local path or a hub name")
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        min_length=1,
+        description="sentence-transformers model: the bundled default, a local path, a hub name, "
+        "or 'hashing' (a model-free embedder for dry runs)",
+    )
     allow_model_download: bool = Field(False, description="let a hub model name download (off: HF_HUB_OFFLINE=1)")
     device: str = "cpu"
     embed_batch_size: int = Field(64, ge=1, le=4096)
@@ -59,7 +64,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(500, ge=10, le=10_000)
     max_top_k: int = Field(50, ge=1, le=1000)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, description="comma-separated; when set, requests need an X-API-Key header")
+        default_factory=list, description="comma-separated; when set, requests need an X-API-Key header"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -90,7 +96,9 @@ class Settings(BaseSettings):
 
     def retrieval(self) -> RetrievalParams:
         return RetrievalParams(
-            fusion=self.fusion, depth=self.retrieval_depth, dense_weight=self.dense_weight,
+            fusion=self.fusion,
+            depth=self.retrieval_depth,
+            dense_weight=self.dense_weight,
             sentence_dense_weight=self.sentence_dense_weight,
             sentence_lexical_weight=self.sentence_lexical_weight,
             sentence_passage_weight=self.sentence_passage_weight,
@@ -98,8 +106,11 @@ class Settings(BaseSettings):
 
     def composer(self) -> ComposerParams:
         return ComposerParams(
-            max_sentences=self.max_sentences, mmr_lambda=self.mmr_lambda, relative_cutoff=self.relative_cutoff,
-            duplicate_similarity=self.duplicate_similarity, abstain_threshold=self.abstain_threshold,
+            max_sentences=self.max_sentences,
+            mmr_lambda=self.mmr_lambda,
+            relative_cutoff=self.relative_cutoff,
+            duplicate_similarity=self.duplicate_similarity,
+            abstain_threshold=self.abstain_threshold,
             confidence_dense_weight=self.confidence_dense_weight,
         )
 

@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -17,12 +18,12 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 __all__ = [
+    "BUNDLED_MODEL_HASHES",
+    "DEFAULT_MODEL",
     "Embedder",
     "EmbedderError",
-    "SentenceTransformerEmbedder",
     "HashingEmbedder",
-    "DEFAULT_MODEL",
-    "BUNDLED_MODEL_HASHES",
+    "SentenceTransformerEmbedder",
     "bundled_model_path",
     "verify_bundled_model",
 ]
@@ -107,8 +108,9 @@ class SentenceTransformerEmbedder:
     or a hub name; a hub name only loads from the local cache unless ``allow_download``.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 64,
-                 allow_download: bool = False) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 64, allow_download: bool = False
+    ) -> None:
         if not model.strip():
             raise ValueError("model name must not be empty")
         if batch_size < 1:
@@ -168,8 +170,10 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(location, device=self.device)
         except (OSError, ValueError) as exc:
-            hint = "" if self.allow_download else (
-                " (model downloads are off: give a local directory, or set RAG_ALLOW_MODEL_DOWNLOAD=true)"
+            hint = (
+                ""
+                if self.allow_download
+                else (" (model downloads are off: give a local directory, or set RAG_ALLOW_MODEL_DOWNLOAD=true)")
             )
             raise EmbedderError(f"cannot load embedding model '{self._model_name}': {exc}{hint}") from exc
         self.load_seconds = time.perf_counter() - started
@@ -180,8 +184,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=progress,
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -217,7 +224,7 @@ class HashingEmbedder:
     def _features(self, text: str) -> list[str]:
         words = [w.lower() for w in _TOKEN.findall(text)]
         stems = [w[:6] for w in words if len(w) > 2]
-        return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:])]
+        return stems + [f"{a}_{b}" for a, b in pairwise(stems)]
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         self.calls += 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
-__all__ = ["FaqPair", "FaqDocument", "looks_like_faq", "parse_faq"]
+__all__ = ["FaqDocument", "FaqPair", "looks_like_faq", "parse_faq"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def _is_question(line: str) -> bool:
 
 def _pairs(lines: list[tuple[int, str]]) -> list[FaqPair]:
     pairs = []
-    for (q_start, question), (a_start, answer) in zip(lines, lines[1:]):
+    for (q_start, question), (a_start, answer) in pairwise(lines):
         if _is_question(question) and not _is_question(answer):
             pairs.append(FaqPair(question, answer, q_start, a_start))
     return pairs

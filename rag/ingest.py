@@ -17,17 +17,19 @@ from rag.documents import Block, Document
 from rag.faq import looks_like_faq
 
 __all__ = [
-    "IngestError",
+    "SUPPORTED_SUFFIXES",
     "CleanResult",
+    "IngestError",
     "clean_document",
     "load_documents",
     "load_path",
-    "SUPPORTED_SUFFIXES",
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
 
-_LANGUAGE_CODES = frozenset("ua uk en ru de fr es it pl pt tr ar zh ja ko nl cs ro hu".split())
+_LANGUAGE_CODES = frozenset(
+    ["ua", "uk", "en", "ru", "de", "fr", "es", "it", "pl", "pt", "tr", "ar", "zh", "ja", "ko", "nl", "cs", "ro", "hu"]
+)
 _PHOTO = re.compile(r"^(photo|photos|image|picture|credit|illustration)s?\s*[:/]", re.I)
 _INLINE_PHOTO = re.compile(r"\sPhoto:\s", re.I)
 _BYLINE = re.compile(r"^(author|by|written by|reporter)\s*:?\s+(?P<name>[^\W\d][\w.'’ -]{1,60})$", re.I)
@@ -155,8 +157,15 @@ def _sections(kept: list[tuple[int, int]], dropped: list[tuple[int, int, str]]) 
     return blocks
 
 
-def _document_from_text(doc_id: str, text: str, *, path: str | None = None, title: str | None = None,
-                        markdown: bool = False, **meta: str | None) -> Document:
+def _document_from_text(
+    doc_id: str,
+    text: str,
+    *,
+    path: str | None = None,
+    title: str | None = None,
+    markdown: bool = False,
+    **meta: str | None,
+) -> Document:
     cleaned = clean_document(text, title=title, markdown=markdown)
     return Document(
         doc_id=doc_id,
@@ -202,8 +211,13 @@ def _load_jsonl(path: Path) -> Iterator[Document]:
             if record.get(key) is not None and not isinstance(record[key], str):
                 raise IngestError(f"{where}: field '{key}' must be a string")
         yield _document_from_text(
-            record["id"], record["text"], path=str(path), title=record.get("title") or None,
-            url=record.get("url"), published=record.get("published"), source=record.get("source"),
+            record["id"],
+            record["text"],
+            path=str(path),
+            title=record.get("title") or None,
+            url=record.get("url"),
+            published=record.get("published"),
+            source=record.get("source"),
         )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.chunking import ChunkingParams
 from rag.documents import Document
-from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from rag.faq import FaqDocument, parse_faq
 from rag.ingest import load_documents
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
@@ -21,7 +21,7 @@ from rag.store import BuildStats, IndexNotFoundError, IndexStore, corpus_fingerp
 if TYPE_CHECKING:
     from rag.config import Settings
 
-__all__ = ["QAPipeline", "IndexStatus", "open_index", "build_pipeline"]
+__all__ = ["IndexStatus", "QAPipeline", "build_pipeline", "make_embedder", "open_index"]
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,15 @@ class IndexStatus:
     stats: BuildStats | None = None
 
 
-def open_index(documents: Sequence[Document], embedder: Embedder, params: ChunkingParams, index_dir: Path, *,
-               rebuild: bool = False, progress: ProgressCallback | None = None) -> tuple[IndexStore, IndexStatus]:
+def open_index(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    params: ChunkingParams,
+    index_dir: Path,
+    *,
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+) -> tuple[IndexStore, IndexStatus]:
     """Load the index at ``index_dir`` or (re)build it when the corpus changed.
 
     An index built with another model or other chunking is refused with a message that says
@@ -55,8 +62,9 @@ def open_index(documents: Sequence[Document], embedder: Embedder, params: Chunki
         if previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
             return previous, IndexStatus("loaded", time.perf_counter() - started)
         log.info("corpus changed since the index was built; updating %s", index_dir)
-    store, stats = IndexStore.build(documents, embedder, params,
-                                    previous=None if rebuild else previous, progress=progress)
+    store, stats = IndexStore.build(
+        documents, embedder, params, previous=None if rebuild else previous, progress=progress
+    )
     store.save(index_dir)
     action = "updated" if previous is not None and not rebuild else "built"
     return store, IndexStatus(action, time.perf_counter() - started, stats)
@@ -65,9 +73,16 @@ def open_index(documents: Sequence[Document], embedder: Embedder, params: Chunki
 class QAPipeline:
     """Answers questions from an index; one instance serves many requests."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, *, retrieval: RetrievalParams | None = None,
-                 composer: ComposerParams | None = None, top_k: int = 8,
-                 faq: Sequence[FaqDocument] = ()) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        *,
+        retrieval: RetrievalParams | None = None,
+        composer: ComposerParams | None = None,
+        top_k: int = 8,
+        faq: Sequence[FaqDocument] = (),
+    ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         self.store = store
@@ -79,15 +94,25 @@ class QAPipeline:
         self.index_status: IndexStatus | None = None
 
     @classmethod
-    def from_paths(cls, paths: Sequence[Path | str], index_dir: Path, *, embedder: Embedder | None = None,
-                   chunking: ChunkingParams | None = None, retrieval: RetrievalParams | None = None,
-                   composer: ComposerParams | None = None, top_k: int = 8, rebuild: bool = False,
-                   progress: ProgressCallback | None = None) -> tuple[QAPipeline, IndexStatus]:
+    def from_paths(
+        cls,
+        paths: Sequence[Path | str],
+        index_dir: Path,
+        *,
+        embedder: Embedder | None = None,
+        chunking: ChunkingParams | None = None,
+        retrieval: RetrievalParams | None = None,
+        composer: ComposerParams | None = None,
+        top_k: int = 8,
+        rebuild: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths``, open (or build) the index, and return a ready pipeline."""
         articles, faq_documents = load_documents(paths)
         embedder = embedder or SentenceTransformerEmbedder()
-        store, status = open_index(articles, embedder, chunking or ChunkingParams(), index_dir,
-                                   rebuild=rebuild, progress=progress)
+        store, status = open_index(
+            articles, embedder, chunking or ChunkingParams(), index_dir, rebuild=rebuild, progress=progress
+        )
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
         return cls(store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq), status
 
@@ -105,17 +130,38 @@ class QAPipeline:
         return self.composer.compose(question, ranked, **overrides)
 
 
-def build_pipeline(settings: Settings, *, embedder: Embedder | None = None, rebuild: bool = False,
-                   progress: ProgressCallback | None = None) -> QAPipeline:
-    """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir``."""
-    embedder = embedder or SentenceTransformerEmbedder(
-        settings.model, device=settings.device, batch_size=settings.embed_batch_size,
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name; ``hashing`` gives the model-free test embedder."""
+    if settings.model == "hashing" or settings.model.startswith("hashing-"):
+        dimension = int(settings.model.partition("-")[2] or 256)
+        return HashingEmbedder(dimension)
+    return SentenceTransformerEmbedder(
+        settings.model,
+        device=settings.device,
+        batch_size=settings.embed_batch_size,
         allow_download=settings.allow_model_download,
     )
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+) -> QAPipeline:
+    """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir``."""
+    embedder = embedder or make_embedder(settings)
     pipeline, status = QAPipeline.from_paths(
-        [settings.seeds_dir], settings.index_dir, embedder=embedder, chunking=settings.chunking(),
-        retrieval=settings.retrieval(), composer=settings.composer(), top_k=settings.top_k,
-        rebuild=rebuild, progress=progress,
+        [settings.seeds_dir],
+        settings.index_dir,
+        embedder=embedder,
+        chunking=settings.chunking(),
+        retrieval=settings.retrieval(),
+        composer=settings.composer(),
+        top_k=settings.top_k,
+        rebuild=rebuild,
+        progress=progress,
     )
     log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)
     pipeline.index_status = status

@@ -16,11 +16,11 @@ from rag.store import IndexStore
 
 __all__ = [
     "Fusion",
+    "HybridRetriever",
+    "PassageRetriever",
     "RetrievalParams",
     "ScoredPassage",
     "ScoredSentence",
-    "PassageRetriever",
-    "HybridRetriever",
 ]
 
 Fusion = Literal["rrf", "weighted", "dense", "bm25"]
@@ -101,8 +101,9 @@ class HybridRetriever:
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
-    def search(self, query: str, k: int, *, query_vector: np.ndarray | None = None,
-               **overrides: object) -> list[ScoredPassage]:
+    def search(
+        self, query: str, k: int, *, query_vector: np.ndarray | None = None, **overrides: object
+    ) -> list[ScoredPassage]:
         """The ``k`` best passages for ``query``."""
         if k < 1:
             raise ValueError("k must be at least 1")
@@ -113,15 +114,16 @@ class HybridRetriever:
         vector = self.embed_query(query) if query_vector is None else query_vector
         depth = min(max(params.depth, k), total)
         found_scores, found_rows = self.store.passage_index.search(
-            np.asarray(vector, dtype=np.float32).reshape(1, -1), depth)
+            np.asarray(vector, dtype=np.float32).reshape(1, -1), depth
+        )
         dense_rank = [int(row) for row in found_rows[0] if row >= 0]
-        dense: dict[int, float] = {row: float(s) for row, s in zip(dense_rank, found_scores[0])}
+        dense: dict[int, float] = {row: float(s) for row, s in zip(dense_rank, found_scores[0], strict=False)}
         lexical_all = self._passage_bm25.scores(query)
         lexical_rank = [int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0]
         lexical_norm = _unit_max(lexical_all)
         missing = [row for row in lexical_rank if row not in dense]
         if missing:
-            dense.update(zip(missing, (self._passage_vectors[missing] @ vector).tolist()))
+            dense.update(zip(missing, (self._passage_vectors[missing] @ vector).tolist(), strict=True))
         fused: dict[int, float] = {}
         if params.fusion == "dense":
             fused = {row: dense[row] for row in dense_rank}
@@ -140,9 +142,15 @@ class HybridRetriever:
             for row, score in ranked
         ]
 
-    def rank_sentences(self, query: str, passages: Sequence[ScoredPassage], *,
-                       query_vector: np.ndarray | None = None, include_headings: bool = False,
-                       **overrides: object) -> list[ScoredSentence]:
+    def rank_sentences(
+        self,
+        query: str,
+        passages: Sequence[ScoredPassage],
+        *,
+        query_vector: np.ndarray | None = None,
+        include_headings: bool = False,
+        **overrides: object,
+    ) -> list[ScoredSentence]:
         """Score every sentence of ``passages``: dense similarity, BM25 and its passage's score."""
         params = self._params(overrides)
         if not passages:
@@ -166,13 +174,21 @@ class HybridRetriever:
         lexical_norm = _unit_max(lexical)
         scored_sentences = []
         for position, row in enumerate(rows):
-            score = (params.sentence_dense_weight * float(dense[position])
-                     + params.sentence_lexical_weight * float(lexical_norm[position])
-                     + params.sentence_passage_weight * passage_score[row])
-            scored_sentences.append(ScoredSentence(
-                row, self.store.sentences[row], score, float(dense[position]), float(lexical[position]),
-                passage_score[row],
-            ))
+            score = (
+                params.sentence_dense_weight * float(dense[position])
+                + params.sentence_lexical_weight * float(lexical_norm[position])
+                + params.sentence_passage_weight * passage_score[row]
+            )
+            scored_sentences.append(
+                ScoredSentence(
+                    row,
+                    self.store.sentences[row],
+                    score,
+                    float(dense[position]),
+                    float(lexical[position]),
+                    passage_score[row],
+                )
+            )
         scored_sentences.sort(key=lambda s: (-s.score, s.row))
         return scored_sentences
 

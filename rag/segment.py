@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_sentences", "looks_like_heading"]
+__all__ = ["looks_like_heading", "split_sentences"]
 
 # Lower-cased, without the final period.
 ABBREVIATIONS = frozenset(
@@ -57,14 +57,18 @@ def _is_boundary(text: str, term_start: int, term_end: int) -> bool:
     return True
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+def split_sentences(
+    text: str, start: int = 0, end: int | None = None, *, line_breaks: bool = True
+) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` into sentences; returns ``(start, end)`` offsets into ``text``.
 
-    Line breaks always end a sentence. Each span is stripped of surrounding whitespace.
+    With ``line_breaks`` every line break ends a sentence; without, only a blank line does
+    (soft-wrapped paragraphs). Each span is stripped of surrounding whitespace.
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
+    line_pattern = r"[^\n]+" if line_breaks else r"(?:[^\n]|\n(?!\s*\n))+"
+    for line in re.finditer(line_pattern, text[start:end]):
         line_start = start + line.start()
         line_end = start + line.end()
         segment = text[:line_end]
@@ -88,4 +92,4 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
 def looks_like_heading(sentence: str) -> bool:
     """A short line with no final punctuation, such as a headline or sub-heading."""
     stripped = sentence.strip()
-    return bool(stripped) and stripped[-1] not in ".!?…\"”’:;" and len(stripped.split()) <= 16
+    return bool(stripped) and stripped[-1] not in '.!?…"”’:;' and len(stripped.split()) <= 16

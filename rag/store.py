@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,14 +31,14 @@ from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
 
 __all__ = [
-    "IndexStore",
-    "IndexError_",
-    "IndexNotFoundError",
+    "PIPELINE_VERSION",
+    "BuildStats",
     "IndexCorruptError",
     "IndexMismatchError",
-    "BuildStats",
+    "IndexNotFoundError",
+    "IndexStore",
+    "IndexStoreError",
     "corpus_fingerprint",
-    "PIPELINE_VERSION",
 ]
 
 FORMAT_VERSION = 1
@@ -48,19 +48,19 @@ MANIFEST = "manifest.json"
 _FILES = ("documents.jsonl", "sentences.jsonl", "passages.jsonl", "passages.faiss", "sentences.faiss")
 
 
-class IndexError_(RuntimeError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexStoreError(RuntimeError):
     """Base class of index problems; messages say which file and how to fix it."""
 
 
-class IndexNotFoundError(IndexError_):
+class IndexNotFoundError(IndexStoreError):
     pass
 
 
-class IndexCorruptError(IndexError_):
+class IndexCorruptError(IndexStoreError):
     pass
 
 
-class IndexMismatchError(IndexError_):
+class IndexMismatchError(IndexStoreError):
     pass
 
 
@@ -114,9 +114,15 @@ class IndexStore:
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, documents: Sequence[Document], embedder: Embedder, params: ChunkingParams, *,
-              previous: IndexStore | None = None, progress: ProgressCallback | None = None
-              ) -> tuple[IndexStore, BuildStats]:
+    def build(
+        cls,
+        documents: Sequence[Document],
+        embedder: Embedder,
+        params: ChunkingParams,
+        *,
+        previous: IndexStore | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[IndexStore, BuildStats]:
         """Index ``documents``; vectors of documents unchanged since ``previous`` are reused."""
         started = time.perf_counter()
         stats = BuildStats()
@@ -170,7 +176,7 @@ class IndexStore:
             "documents": {d.doc_id: d.content_hash for d in documents},
             "counts": {"documents": len(documents), "sentences": len(sentences), "passages": len(passages)},
             "libraries": _library_versions(),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(stats.seconds, 3),
             "build": {"documents_reused": stats.documents_reused, "documents_embedded": stats.documents_embedded},
         }
@@ -192,19 +198,25 @@ class IndexStore:
         if built_model != model_name:
             problems.append(f"it was built with model '{built_model}' but the settings ask for '{model_name}'")
         if self.manifest.get("chunking") != params.to_dict():
-            problems.append(f"it was built with chunking {self.manifest.get('chunking')} "
-                            f"but the settings ask for {params.to_dict()}")
+            problems.append(
+                f"it was built with chunking {self.manifest.get('chunking')} "
+                f"but the settings ask for {params.to_dict()}"
+            )
         if self.manifest.get("pipeline_version") != PIPELINE_VERSION:
-            problems.append(f"it was built by pipeline version {self.manifest.get('pipeline_version')}, "
-                            f"this is version {PIPELINE_VERSION}")
+            problems.append(
+                f"it was built by pipeline version {self.manifest.get('pipeline_version')}, "
+                f"this is version {PIPELINE_VERSION}"
+            )
         if problems:
             raise IndexMismatchError(
-                f"index at {where} cannot be used: " + "; ".join(problems)
+                f"index at {where} cannot be used: "
+                + "; ".join(problems)
                 + f". Rebuild it with: rag index --rebuild --index-dir {where}"
             )
 
-    def reuse(self, document: Document, first_sentence_id: int
-              ) -> tuple[list[Sentence], list[Passage], np.ndarray, np.ndarray] | None:
+    def reuse(
+        self, document: Document, first_sentence_id: int
+    ) -> tuple[list[Sentence], list[Passage], np.ndarray, np.ndarray] | None:
         """This document's records and vectors if it is indexed here with the same text."""
         known = self.documents.get(document.doc_id)
         if known is None or known.content_hash != document.content_hash:
@@ -220,9 +232,12 @@ class IndexStore:
         s_vecs = np.vstack([self.sentence_index.reconstruct(i) for i in sentence_rows]) if sentence_rows else None
         p_vecs = np.vstack([self.passage_index.reconstruct(i) for i in passage_rows]) if passage_rows else None
         dim = self.passage_index.d
-        return (sentences, passages,
-                s_vecs if s_vecs is not None else np.zeros((0, dim), np.float32),
-                p_vecs if p_vecs is not None else np.zeros((0, dim), np.float32))
+        return (
+            sentences,
+            passages,
+            s_vecs if s_vecs is not None else np.zeros((0, dim), np.float32),
+            p_vecs if p_vecs is not None else np.zeros((0, dim), np.float32),
+        )
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, directory: Path | str) -> Path:
@@ -298,8 +313,9 @@ class IndexStore:
                     "(truncated or modified); rebuild with: rag index --rebuild"
                 )
             if _file_digest(path) != expected["sha256"]:
-                raise IndexCorruptError(f"index file {path} does not match its sha256 in the manifest; "
-                                        "rebuild with: rag index --rebuild")
+                raise IndexCorruptError(
+                    f"index file {path} does not match its sha256 in the manifest; rebuild with: rag index --rebuild"
+                )
         documents = {d.doc_id: d for d in (Document.from_dict(r) for r in cls._read_jsonl(root / "documents.jsonl"))}
         sentences = [Sentence(**r) for r in cls._read_jsonl(root / "sentences.jsonl")]
         passages = [Passage.from_dict(r) for r in cls._read_jsonl(root / "passages.jsonl")]

@@ -1,4 +1,8 @@
-"""Shared fixtures. Unit tests use a deterministic hashing embedder and no network."""
+"""Shared fixtures. Unit tests use a deterministic hashing embedder.
+
+No test reaches the network: pytest-socket (``--allow-hosts`` in pyproject.toml) lets sockets
+connect to loopback only, so a model-hub download fails the test instead of hiding.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +29,7 @@ def assert_citations_verbatim(answer: Answer | dict, documents: dict[str, str]) 
     citations = answer["citations"] if isinstance(answer, dict) else [vars(c) for c in answer.citations]
     for citation in citations:
         text = documents[citation["doc_id"]]
-        assert text[citation["start"]:citation["end"]] == citation["text"], citation
-
-
-@pytest.fixture(autouse=True)
-def _no_network(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Block sockets to anything but loopback, so no test can reach a model hub."""
-    from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
-
-    disable_socket(allow_unix_socket=True)
-    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    yield
-    enable_socket()
+        assert text[citation["start"] : citation["end"]] == citation["text"], citation
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +42,7 @@ def seeds_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def fake_settings(seeds_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "fake",
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "fake", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +59,7 @@ def client(fake_settings: Settings, fake_pipeline: QAPipeline) -> Iterator[TestC
 
 @pytest.fixture(scope="session")
 def real_settings(seeds_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "real",
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "real", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

@@ -29,10 +29,14 @@ def ask(body: AskRequest, request: Request, pipeline: PipelineDep, settings: Set
             f"question is {len(body.question)} characters long; the limit is {settings.max_question_chars}",
         )
     if body.top_k is not None and body.top_k > settings.max_top_k:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"top_k must be between 1 and {settings.max_top_k}, got {body.top_k}")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"top_k must be between 1 and {settings.max_top_k}, got {body.top_k}"
+        )
     answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences)
-    request.state.log_fields = {"question_chars": len(body.question), "abstained": answer.abstained,
-                                "citations": len(answer.citations)}
+    request.state.log_fields = {
+        "question_chars": len(body.question),
+        "abstained": answer.abstained,
+        "citations": len(answer.citations),
+    }
     request.app.state.metrics.answers.labels(str(answer.abstained).lower()).inc()
     return answer_public(answer)

@@ -11,8 +11,13 @@ router = APIRouter(tags=["documents"])
 
 def _summary(document: Document) -> dict[str, object]:
     return {
-        "doc_id": document.doc_id, "title": document.title, "source": document.source, "url": document.url,
-        "published": document.published, "author": document.author, "chars": len(document.text),
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "source": document.source,
+        "url": document.url,
+        "published": document.published,
+        "author": document.author,
+        "chars": len(document.text),
     }
 
 

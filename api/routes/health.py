@@ -8,8 +8,17 @@ from rag import __version__
 
 router = APIRouter(tags=["operations"])
 
-_MANIFEST_KEYS = ("model", "chunking", "corpus_fingerprint", "built_at", "build_seconds", "rag_version",
-                  "pipeline_version", "libraries", "counts")
+_MANIFEST_KEYS = (
+    "model",
+    "chunking",
+    "corpus_fingerprint",
+    "built_at",
+    "build_seconds",
+    "rag_version",
+    "pipeline_version",
+    "libraries",
+    "counts",
+)
 
 
 @router.get("/health", response_model=HealthResponse)

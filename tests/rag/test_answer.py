@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer import ABSTAIN_MESSAGE, ComposerParams
+from rag.embedding import HashingEmbedder
+from rag.pipeline import QAPipeline
+from tests.conftest import assert_citations_verbatim
+
+SHARED = "The exchange freed 84 soldiers and 20 civilians on Monday."
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> QAPipeline:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(f"Swap story\n{SHARED} Buses took them to Chernihiv.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text(f"Another outlet\nOfficials spoke. {SHARED}\n", encoding="utf-8")
+    (corpus / "c.txt").write_text(
+        "Weather\nRain is expected in Lviv on Friday. Winds will be strong.\n", encoding="utf-8"
+    )
+    pipeline, _ = QAPipeline.from_paths(
+        [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.3)
+    )
+    return pipeline
+
+
+def texts(pipeline: QAPipeline) -> dict[str, str]:
+    return {k: d.text for k, d in pipeline.store.documents.items()}
+
+
+def test_same_sentence_in_two_articles_is_shown_once_and_cites_both(small: QAPipeline) -> None:
+    answer = small.ask("How many soldiers and civilians did the exchange free?")
+    assert not answer.abstained
+    first = answer.sentences[0]
+    assert first.text == SHARED
+    cited_docs = {answer.citations[i - 1].doc_id for i in first.citations}
+    assert cited_docs == {"a", "b"}
+    assert sum(s.text == SHARED for s in answer.sentences) == 1
+    assert answer.answer.startswith(f"{SHARED} [1][2]")
+    assert_citations_verbatim(answer, texts(small))
+
+
+def test_citation_ids_number_the_citations_in_order(small: QAPipeline) -> None:
+    answer = small.ask("What did the exchange do and where did buses go?", max_sentences=3)
+    assert [c.id for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    markers = [i for s in answer.sentences for i in s.citations]
+    assert markers == [c.id for c in answer.citations]
+
+
+def test_max_sentences_is_respected(small: QAPipeline) -> None:
+    answer = small.ask("exchange soldiers civilians buses Chernihiv rain Lviv", max_sentences=1)
+    assert len(answer.sentences) == 1
+
+
+def test_unrelated_question_abstains_without_citations(small: QAPipeline) -> None:
+    answer = small.ask("Who won the chess olympiad?")
+    assert answer.abstained and answer.answer == ABSTAIN_MESSAGE
+    assert answer.citations == () and answer.sentences == ()
+    assert 0.0 <= answer.confidence < 0.3
+
+
+def test_threshold_decides_abstention(small: QAPipeline) -> None:
+    question = "How many soldiers did the exchange free?"
+    confident = small.ask(question)
+    assert not confident.abstained
+    strict = small.composer.compose(
+        question,
+        small.retriever.rank_sentences(question, small.search(question, 8)),
+        abstain_threshold=min(1.0, confident.confidence + 0.01),
+    )
+    assert strict.abstained and strict.confidence == confident.confidence
+
+
+def test_empty_question_is_an_error(small: QAPipeline) -> None:
+    with pytest.raises(ValueError, match="question must not be empty"):
+        small.ask("   ")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_sentences": 0}, "max_sentences"),
+        ({"abstain_threshold": 2.0}, "abstain_threshold"),
+    ],
+)
+def test_invalid_composer_params(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ComposerParams(**kwargs)  # type: ignore[arg-type]

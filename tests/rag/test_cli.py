@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag import __version__
+from rag.cli import main
+from tests.conftest import SEEDS
+
+
+@pytest.fixture()
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the CLI with the hashing embedder on the seeds and an index in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_MODEL", "hashing")
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(SEEDS))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "idx"))
+    return tmp_path
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"rag {__version__}"
+
+
+def test_index_then_ask_prints_answer_with_numbered_sources(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "index built at" in out and "4 documents" in out and "1 FAQ document(s) kept apart" in out
+    assert main(["index", "--quiet"]) == 0
+    assert "index loaded" in capsys.readouterr().out
+    assert main(["ask", "When will the meeting of national security advisors take place?"]) == 0
+    out = capsys.readouterr().out
+    assert "[1]" in out and "Sources:" in out and "003_6085d973d4879d11 [" in out
+
+
+def test_ask_json_matches_the_api_shape_and_offsets(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "Who held consultations in the United Arab Emirates?"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"question", "answer", "abstained", "confidence", "sentences", "citations"}
+    for citation in payload["citations"]:
+        text = (SEEDS / f"{citation['doc_id']}.txt").read_text(encoding="utf-8")
+        assert text[citation["start"] : citation["end"]] == citation["text"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", "   "], "the question must not be empty"),
+        (["ask", "x" * 501], "the limit is 500"),
+        (["index", "/does/not/exist"], "no such file or directory"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rag: error:") and message in err and "Traceback" not in err
+
+
+def test_bad_option_value_is_a_usage_error(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask", "q", "--top-k", "0"])
+    assert exit_info.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_invalid_setting_exits_2_naming_the_variable(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_MAX_SENTENCES", "many")
+    assert main(["config"]) == 2
+    assert "RAG_MAX_SENTENCES" in capsys.readouterr().err
+
+
+def test_config_prints_settings_with_secrets_masked(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_API_KEYS", "top-secret")
+    assert main(["config", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "top-secret" not in out
+    assert json.loads(out)["api_keys"] == ["****"]
+    assert main(["config"]) == 0
+    assert "RAG_MODEL" in capsys.readouterr().out
+
+
+def test_index_refuses_an_index_built_with_another_model(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["index", "--quiet"]) == 0
+    monkeypatch.setenv("RAG_MODEL", "hashing-128")
+    assert main(["index", "--quiet"]) == 2
+    assert "rag index --rebuild" in capsys.readouterr().err
+    assert main(["index", "--quiet", "--rebuild"]) == 0

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.config import Settings, SettingsError, load_settings
+
+
+def test_environment_variables_with_prefix_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "5")
+    monkeypatch.setenv("RAG_FUSION", "rrf")
+    monkeypatch.setenv("RAG_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("RAG_LOG_LEVEL", "debug")
+    settings = load_settings(_env_file=None)
+    assert (settings.top_k, settings.fusion, settings.log_level) == (5, "rrf", "DEBUG")
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.retrieval().fusion == "rrf"
+
+
+def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").write_text("RAG_MAX_SENTENCES=2\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert Settings().max_sentences == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RAG_TOP_K", "0", "RAG_TOP_K: Input should be greater than or equal to 1"),
+        ("RAG_FUSION", "max", "RAG_FUSION: Input should be"),
+        ("RAG_PORT", "http", "RAG_PORT: Input should be a valid integer"),
+        ("RAG_ABSTAIN_THRESHOLD", "1.5", "RAG_ABSTAIN_THRESHOLD"),
+        ("RAG_PASSAGE_OVERLAP", "3", "RAG_PASSAGE_OVERLAP (3) must be less than RAG_PASSAGE_SENTENCES (3)"),
+    ],
+)
+def test_invalid_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(_env_file=None)
+
+
+def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_API_KEYS", "s3cret-one,s3cret-two")
+    settings = load_settings(_env_file=None)
+    assert [k.get_secret_value() for k in settings.api_keys] == ["s3cret-one", "s3cret-two"]
+    assert settings.masked()["api_keys"] == ["****", "****"]
+    assert "s3cret" not in repr(settings)

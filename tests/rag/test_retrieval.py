@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.pipeline import QAPipeline
+from rag.retrieval import RetrievalParams
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
+def test_every_fusion_finds_the_passage_that_shares_the_words(fake_pipeline: QAPipeline, fusion: str) -> None:
+    hits = fake_pipeline.retriever.search("meeting of national security advisors January 3", 3, fusion=fusion)
+    assert hits and "national security advisors" in hits[0].passage.text
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hits_are_verbatim_spans_of_their_documents(fake_pipeline: QAPipeline) -> None:
+    for hit in fake_pipeline.search("prisoner exchange Istanbul", 10):
+        document = fake_pipeline.store.documents[hit.passage.doc_id]
+        assert document.text[hit.passage.start : hit.passage.end] == hit.passage.text
+
+
+def test_lexical_only_query_without_known_terms_finds_nothing(fake_pipeline: QAPipeline) -> None:
+    assert fake_pipeline.retriever.search("zzyzx qwerty", 5, fusion="bm25") == []
+
+
+def test_sentences_are_ranked_within_retrieved_passages(fake_pipeline: QAPipeline) -> None:
+    retriever = fake_pipeline.retriever
+    passages = retriever.search("Chiefs of the General Staff meeting", 4)
+    ranked = retriever.rank_sentences("Chiefs of the General Staff meeting", passages)
+    allowed = {row for p in passages for row in p.passage.sentence_ids}
+    assert ranked and {s.row for s in ranked} <= allowed
+    assert "Chiefs of the General Staff" in ranked[0].sentence.text
+    assert not any(s.sentence.is_heading for s in ranked)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fusion": "max"}, "fusion must be one of"),
+        ({"depth": 0}, "depth"),
+        ({"dense_weight": 1.5}, "dense_weight"),
+    ],
+)
+def test_invalid_params_are_rejected(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RetrievalParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_k_must_be_positive(fake_pipeline: QAPipeline) -> None:
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        fake_pipeline.search("x", 0)
