@@ -119,15 +119,29 @@ class QAPipeline:
     def search(self, query: str, k: int = 10) -> list[ScoredPassage]:
         return self.retriever.search(query, k)
 
-    def ask(self, question: str, *, top_k: int | None = None, max_sentences: int | None = None) -> Answer:
-        """An extractive answer with citations, or an abstention."""
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        max_sentences: int | None = None,
+        retrieval: dict[str, object] | None = None,
+        composer: dict[str, object] | None = None,
+    ) -> Answer:
+        """An extractive answer with citations, or an abstention.
+
+        ``retrieval`` and ``composer`` override fields of the configured parameters for this call.
+        """
         if not question.strip():
             raise ValueError("question must not be empty")
+        retrieval = retrieval or {}
+        composer = dict(composer or {})
+        if max_sentences is not None:
+            composer["max_sentences"] = max_sentences
         vector = self.retriever.embed_query(question)
-        passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector)
-        ranked = self.retriever.rank_sentences(question, passages, query_vector=vector)
-        overrides = {} if max_sentences is None else {"max_sentences": max_sentences}
-        return self.composer.compose(question, ranked, **overrides)
+        passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector, **retrieval)
+        ranked = self.retriever.rank_sentences(question, passages, query_vector=vector, **retrieval)
+        return self.composer.compose(question, ranked, **composer)
 
 
 def make_embedder(settings: Settings) -> Embedder:

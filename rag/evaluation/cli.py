@@ -1,0 +1,110 @@
+"""``rag eval``: score the pipeline against a gold set, print and write reports, gate on floors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_eval_parser", "parse_bound"]
+
+
+def parse_bound(text: str) -> tuple[str, float]:
+    """``METRIC=VALUE`` → ``(metric, value)``."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, got {text!r}")
+    try:
+        return name.strip(), float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}: {raw!r} is not a number") from None
+
+
+def add_eval_parser(sub: Any) -> None:
+    parser = sub.add_parser("eval", help="score answers against gold question/answer pairs")
+    parser.add_argument("--gold", type=Path, required=True, help="gold JSONL file, or an FAQ document")
+    parser.add_argument("--index-dir", "--index", dest="index_dir", type=Path, help="index to evaluate")
+    parser.add_argument("--json", dest="json_out", type=Path, help="write the JSON report here")
+    parser.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    parser.add_argument("--plot", type=Path, help="write a PNG chart here")
+    parser.add_argument("--fusion", choices=["rrf", "weighted", "dense", "bm25"], help="override RAG_FUSION")
+    parser.add_argument("--threshold", type=float, help="override the abstention threshold")
+    parser.add_argument(
+        "--fail-under",
+        type=parse_bound,
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 if METRIC is below VALUE (repeatable)",
+    )
+    parser.add_argument(
+        "--fail-over",
+        type=parse_bound,
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 if METRIC is above VALUE, for lower-is-better metrics (repeatable)",
+    )
+    parser.add_argument("--quiet-questions", action="store_true", help="do not print the per-question table")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from rag.cli import CliError, _settings, _show_progress, progress_bar
+    from rag.config import Settings
+    from rag.evaluation.evaluate import evaluate
+    from rag.evaluation.gold import GoldError, load_gold
+    from rag.evaluation.report import print_report, write_json, write_markdown, write_plot
+    from rag.pipeline import build_pipeline
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    try:
+        items = load_gold(args.gold)
+    except GoldError as exc:
+        raise CliError(str(exc)) from None
+    pipeline = build_pipeline(settings)
+    known_docs = set(pipeline.store.documents)
+    unknown = sorted({d for item in items for d in item.doc_ids} - known_docs)
+    if unknown:
+        raise CliError(f"{args.gold}: doc_ids not in the index: {', '.join(unknown)}")
+    retrieval = {"fusion": args.fusion} if args.fusion else {}
+    with progress_bar("Evaluating", _show_progress(args)) as update:
+        report = evaluate(pipeline, items, retrieval=retrieval, threshold=args.threshold, progress=update)
+    report.config["gold"] = str(args.gold)
+    print_report(report, Console(), per_question=not args.quiet_questions)
+    if args.json_out:
+        write_json(report, args.json_out)
+    if args.markdown:
+        write_markdown(report, args.markdown, title=f"Evaluation: {args.gold.name}")
+    if args.plot:
+        write_plot(report, args.plot)
+    failures = []
+    for name, floor in args.fail_under:
+        failures += _check(report.metrics, name, floor, below=True)
+    for name, ceiling in args.fail_over:
+        failures += _check(report.metrics, name, ceiling, below=False)
+    for failure in failures:
+        print(f"rag eval: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _check(metrics: dict[str, float | None], name: str, bound: float, *, below: bool) -> list[str]:
+    from rag.cli import CliError
+
+    if name not in metrics:
+        raise CliError(f"unknown metric '{name}'; known: {', '.join(metrics)}")
+    value = metrics[name]
+    if value is None:
+        return [f"{name} is not available for this gold set"]
+    if below and value < bound:
+        return [f"{name} = {value} is below the floor {bound}"]
+    if not below and value > bound:
+        return [f"{name} = {value} is above the ceiling {bound}"]
+    return []

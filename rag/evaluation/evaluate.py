@@ -1,0 +1,245 @@
+"""Run gold questions through the pipeline and compute named metrics.
+
+Each question is answered once with abstention switched off, so the composed answer and its
+confidence are both known; the configured threshold then decides what a user would have seen.
+That also lets :func:`sweep_thresholds` replay every threshold without asking again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from statistics import fmean
+from typing import Any
+
+import numpy as np
+
+from rag.answer import ABSTAIN_MESSAGE, Answer
+from rag.evaluation.gold import GoldItem
+from rag.evaluation.metrics import contains_gold, ndcg_at_k, percentile, rouge_l, token_f1
+from rag.pipeline import QAPipeline
+
+__all__ = ["KS", "EvaluationReport", "QuestionResult", "best_threshold", "evaluate", "sweep_thresholds"]
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass
+class QuestionResult:
+    """What happened to one gold question."""
+
+    id: str
+    question: str
+    answerable: bool
+    confidence: float
+    abstained: bool
+    composed_answer: str
+    """The answer composed with abstention off (what a user sees unless ``abstained``)."""
+    served_answer: str
+    first_contains_gold: bool | None = None
+    any_contains_gold: bool | None = None
+    composed_contains_gold: bool | None = None
+    """Whether the composed answer holds a gold string, whatever the threshold."""
+    token_f1: float | None = None
+    rouge_l: float | None = None
+    sas: float | None = None
+    retrieval_rank: int | None = None
+    """Rank (1-based) of the first relevant passage in the top 10; None if not found or not judged."""
+    ndcg_at_10: float | None = None
+    citation_precision: float | None = None
+    citations_verified: int = 0
+    citations_total: int = 0
+    cited_doc_ids: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+
+@dataclass
+class EvaluationReport:
+    metrics: dict[str, float | None]
+    questions: list[QuestionResult]
+    sweep: list[dict[str, float]]
+    config: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config,
+            "metrics": self.metrics,
+            "threshold_sweep": self.sweep,
+            "questions": [asdict(q) for q in self.questions],
+        }
+
+
+def _mean(values: Sequence[float | bool | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return round(fmean(present), 4) if present else None
+
+
+def _plain(answer: Answer) -> str:
+    return " ".join(s.text for s in answer.sentences)
+
+
+def _relevant(pipeline: QAPipeline, item: GoldItem, passage_text: str, doc_id: str) -> bool:
+    """A passage is relevant when it comes from a supporting document and holds a gold answer."""
+    if doc_id not in item.doc_ids:
+        return False
+    return contains_gold(passage_text, item.answers) if item.answers else True
+
+
+def _retrieval(pipeline: QAPipeline, item: GoldItem, retrieval: dict[str, object]) -> tuple[int | None, float]:
+    hits = pipeline.retriever.search(item.question, max(KS), **retrieval)
+    flags = [_relevant(pipeline, item, h.passage.text, h.passage.doc_id) for h in hits]
+    rank = next((i for i, flag in enumerate(flags, start=1) if flag), None)
+    ideal = [1.0 for p in pipeline.store.passages if _relevant(pipeline, item, p.text, p.doc_id)]
+    return rank, ndcg_at_k([float(f) for f in flags], ideal, 10)
+
+
+def evaluate(
+    pipeline: QAPipeline,
+    items: Sequence[GoldItem],
+    *,
+    retrieval: dict[str, object] | None = None,
+    composer: dict[str, object] | None = None,
+    threshold: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvaluationReport:
+    """Answer every gold question and score the answers, citations, retrieval and abstention."""
+    retrieval = dict(retrieval or {})
+    composer = dict(composer or {})
+    threshold = pipeline.composer.params.abstain_threshold if threshold is None else threshold
+    documents = pipeline.store.documents
+    results: list[QuestionResult] = []
+    references: list[tuple[int, str, str]] = []
+    for done, item in enumerate(items, start=1):
+        started = time.perf_counter()
+        answer = pipeline.ask(item.question, retrieval=retrieval, composer={**composer, "abstain_threshold": 0.0})
+        latency = (time.perf_counter() - started) * 1000
+        abstained = answer.abstained or answer.confidence < threshold
+        composed = _plain(answer)
+        served = "" if abstained else composed
+        result = QuestionResult(
+            id=item.id,
+            question=item.question,
+            answerable=item.answerable,
+            confidence=answer.confidence,
+            abstained=abstained,
+            composed_answer=composed,
+            served_answer=served or ABSTAIN_MESSAGE,
+            latency_ms=round(latency, 2),
+            cited_doc_ids=sorted({c.doc_id for c in answer.citations}),
+        )
+        result.citations_total = len(answer.citations)
+        result.citations_verified = sum(documents[c.doc_id].text[c.start : c.end] == c.text for c in answer.citations)
+        if item.answerable and item.answers:
+            first = answer.sentences[0].text if answer.sentences and not abstained else ""
+            result.first_contains_gold = contains_gold(first, item.answers)
+            result.any_contains_gold = contains_gold(served, item.answers)
+            result.composed_contains_gold = contains_gold(composed, item.answers)
+        if item.answerable and item.reference_answer:
+            result.token_f1 = round(token_f1(served, item.reference_answer), 4)
+            result.rouge_l = round(rouge_l(served, item.reference_answer), 4)
+            references.append((len(results), served, item.reference_answer))
+        if item.answerable and item.doc_ids:
+            result.retrieval_rank, ndcg = _retrieval(pipeline, item, retrieval)
+            result.ndcg_at_10 = round(ndcg, 4)
+            if answer.citations and not abstained:
+                supported = sum(c.doc_id in item.doc_ids for c in answer.citations)
+                result.citation_precision = round(supported / len(answer.citations), 4)
+        results.append(result)
+        if progress is not None:
+            progress(done, len(items))
+    _semantic_similarity(pipeline, results, references)
+    metrics = _aggregate(results)
+    config = {
+        "questions": len(items),
+        "abstain_threshold": threshold,
+        "model": pipeline.embedder.model_name,
+        "retrieval": {**asdict(pipeline.retriever.params), **retrieval},
+        "composer": {**asdict(pipeline.composer.params), **composer, "abstain_threshold": threshold},
+        "top_k": pipeline.top_k,
+        "index": {k: pipeline.store.manifest.get(k) for k in ("corpus_fingerprint", "built_at", "chunking")},
+    }
+    return EvaluationReport(metrics, results, sweep_thresholds(results), config)
+
+
+def _semantic_similarity(
+    pipeline: QAPipeline, results: list[QuestionResult], references: list[tuple[int, str, str]]
+) -> None:
+    """Cosine of served answer and reference answer with the embedding model (0 when abstained)."""
+    scored = [(row, served, reference) for row, served, reference in references if served]
+    for row, served, _ in references:
+        if not served:
+            results[row].sas = 0.0
+    if not scored:
+        return
+    vectors = pipeline.embedder.embed([s for _, s, _ in scored] + [r for _, _, r in scored])
+    half = len(scored)
+    for position, (row, _, _) in enumerate(scored):
+        results[row].sas = round(float(np.dot(vectors[position], vectors[half + position])), 4)
+
+
+def _aggregate(results: list[QuestionResult]) -> dict[str, float | None]:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    judged = [r for r in answerable if r.ndcg_at_10 is not None]
+    metrics: dict[str, float | None] = {}
+    for k in KS:
+        metrics[f"retrieval.recall@{k}"] = (
+            _mean([r.retrieval_rank is not None and r.retrieval_rank <= k for r in judged]) if judged else None
+        )
+    metrics["retrieval.mrr@10"] = (
+        _mean([1.0 / r.retrieval_rank if r.retrieval_rank else 0.0 for r in judged]) if judged else None
+    )
+    metrics["retrieval.ndcg@10"] = _mean([r.ndcg_at_10 for r in judged])
+    metrics["answer.first_contains_gold"] = _mean([r.first_contains_gold for r in answerable])
+    metrics["answer.any_contains_gold"] = _mean([r.any_contains_gold for r in answerable])
+    metrics["answer.composed_contains_gold"] = _mean([r.composed_contains_gold for r in answerable])
+    metrics["answer.token_f1"] = _mean([r.token_f1 for r in answerable])
+    metrics["answer.rouge_l"] = _mean([r.rouge_l for r in answerable])
+    metrics["answer.sas"] = _mean([r.sas for r in answerable])
+    metrics["citations.precision"] = _mean([r.citation_precision for r in answerable])
+    total = sum(r.citations_total for r in results)
+    metrics["citations.verifiability"] = round(sum(r.citations_verified for r in results) / total, 4) if total else None
+    metrics["abstention.unanswerable_abstained"] = _mean([r.abstained for r in unanswerable])
+    metrics["abstention.answerable_wrongly_abstained"] = _mean([r.abstained for r in answerable])
+    latencies = [r.latency_ms for r in results]
+    metrics["latency.p50_ms"] = round(percentile(latencies, 50), 2)
+    metrics["latency.p95_ms"] = round(percentile(latencies, 95), 2)
+    metrics["questions.answerable"] = float(len(answerable))
+    metrics["questions.unanswerable"] = float(len(unanswerable))
+    return metrics
+
+
+def sweep_thresholds(results: Sequence[QuestionResult], step: float = 0.01) -> list[dict[str, float]]:
+    """For each threshold: share of unanswerable abstained, answerable wrongly abstained, and their
+    balance ``(abstained_unanswerable + answered_answerable) / 2``; also correct answers kept."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    rows = []
+    for i in range(round(1 / step) + 1):
+        threshold = round(i * step, 4)
+        abstained_u = fmean([r.confidence < threshold for r in unanswerable]) if unanswerable else 0.0
+        wrongly = fmean([r.confidence < threshold for r in answerable]) if answerable else 0.0
+        correct = (
+            fmean([r.confidence >= threshold and bool(r.composed_contains_gold) for r in answerable])
+            if answerable
+            else 0.0
+        )
+        balanced = (abstained_u + (1 - wrongly)) / 2 if unanswerable else 1 - wrongly
+        rows.append(
+            {
+                "threshold": threshold,
+                "unanswerable_abstained": round(abstained_u, 4),
+                "answerable_wrongly_abstained": round(wrongly, 4),
+                "balanced_accuracy": round(balanced, 4),
+                "answerable_correct_and_answered": round(correct, 4),
+            }
+        )
+    return rows
+
+
+def best_threshold(sweep: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The threshold with the best balanced accuracy (the middle one of a tied run)."""
+    top = max(row["balanced_accuracy"] for row in sweep)
+    tied = [row for row in sweep if row["balanced_accuracy"] == top]
+    return tied[len(tied) // 2]
