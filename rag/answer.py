@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -104,8 +105,8 @@ class AnswerComposer:
         w = params.confidence_dense_weight
         return round(w * dense + (1 - w) * coverage, 4)
 
-    def compose(self, question: str, ranked: Sequence[ScoredSentence], **overrides: object) -> Answer:
-        params = replace(self.params, **overrides) if overrides else self.params  # type: ignore[arg-type]
+    def compose(self, question: str, ranked: Sequence[ScoredSentence], **overrides: Any) -> Answer:
+        params = replace(self.params, **overrides) if overrides else self.params
         if not ranked:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0)
         best = ranked[0]

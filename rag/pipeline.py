@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.chunking import ChunkingParams
@@ -125,8 +125,8 @@ class QAPipeline:
         *,
         top_k: int | None = None,
         max_sentences: int | None = None,
-        retrieval: dict[str, object] | None = None,
-        composer: dict[str, object] | None = None,
+        retrieval: dict[str, Any] | None = None,
+        composer: dict[str, Any] | None = None,
     ) -> Answer:
         """An extractive answer with citations, or an abstention.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class ScoredSentence:
 class PassageRetriever(Protocol):
     """Anything that ranks passages for a question."""
 
-    def search(self, query: str, k: int, **overrides: object) -> list[ScoredPassage]: ...
+    def search(self, query: str, k: int, **overrides: Any) -> list[ScoredPassage]: ...
 
 
 def _unit_max(values: np.ndarray) -> np.ndarray:
@@ -95,14 +95,14 @@ class HybridRetriever:
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
         self._passage_vectors = store.passage_vectors() if store.passages else np.zeros((0, 1), np.float32)
 
-    def _params(self, overrides: dict[str, object]) -> RetrievalParams:
-        return replace(self.params, **overrides) if overrides else self.params  # type: ignore[arg-type]
+    def _params(self, overrides: dict[str, Any]) -> RetrievalParams:
+        return replace(self.params, **overrides) if overrides else self.params
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
     def search(
-        self, query: str, k: int, *, query_vector: np.ndarray | None = None, **overrides: object
+        self, query: str, k: int, *, query_vector: np.ndarray | None = None, **overrides: Any
     ) -> list[ScoredPassage]:
         """The ``k`` best passages for ``query``."""
         if k < 1:
@@ -149,7 +149,7 @@ class HybridRetriever:
         *,
         query_vector: np.ndarray | None = None,
         include_headings: bool = False,
-        **overrides: object,
+        **overrides: Any,
     ) -> list[ScoredSentence]:
         """Score every sentence of ``passages``: dense similarity, BM25 and its passage's score."""
         params = self._params(overrides)

@@ -86,7 +86,7 @@ def _relevant(pipeline: QAPipeline, item: GoldItem, passage_text: str, doc_id: s
     return contains_gold(passage_text, item.answers) if item.answers else True
 
 
-def _retrieval(pipeline: QAPipeline, item: GoldItem, retrieval: dict[str, object]) -> tuple[int | None, float]:
+def _retrieval(pipeline: QAPipeline, item: GoldItem, retrieval: dict[str, Any]) -> tuple[int | None, float]:
     hits = pipeline.retriever.search(item.question, max(KS), **retrieval)
     flags = [_relevant(pipeline, item, h.passage.text, h.passage.doc_id) for h in hits]
     rank = next((i for i, flag in enumerate(flags, start=1) if flag), None)
@@ -98,8 +98,8 @@ def evaluate(
     pipeline: QAPipeline,
     items: Sequence[GoldItem],
     *,
-    retrieval: dict[str, object] | None = None,
-    composer: dict[str, object] | None = None,
+    retrieval: dict[str, Any] | None = None,
+    composer: dict[str, Any] | None = None,
     threshold: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
