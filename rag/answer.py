@@ -10,13 +10,22 @@ from typing import Any
 
 import numpy as np
 
-from rag.lexical import content_terms
 from rag.retrieval import ScoredSentence
 from rag.store import IndexStore
 
-__all__ = ["ABSTAIN_MESSAGE", "Answer", "AnswerComposer", "AnswerSentence", "Citation", "ComposerParams"]
+__all__ = [
+    "ABSTAIN_MESSAGE",
+    "DEFAULT_ABSTAIN_THRESHOLD",
+    "Answer",
+    "AnswerComposer",
+    "AnswerSentence",
+    "Citation",
+    "ComposerParams",
+]
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
+# Best balanced abstention accuracy on tests/data/dev_gold.jsonl (`rag eval`, see docs/evaluation.md).
+DEFAULT_ABSTAIN_THRESHOLD = 0.34
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,10 @@ class ComposerParams:
     """A sentence after the first is kept only if its score is at least this share of the best."""
     duplicate_similarity: float = 0.9
     """Sentences at least this similar (cosine) say the same thing: shown once, all cited."""
-    abstain_threshold: float = 0.45
-    confidence_dense_weight: float = 0.6
+    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
+    confidence_dense_weight: float = 0.2
+    lexical_saturation: float = 6.0
+    """BM25 score at which the lexical half of the confidence reaches 0.5."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -72,18 +83,12 @@ class ComposerParams:
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if self.lexical_saturation <= 0:
+            raise ValueError("lexical_saturation must be positive")
 
 
 def _normalised(text: str) -> str:
     return re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def term_coverage(question: str, context: str) -> float:
-    """Share of the question's content terms that occur in ``context``."""
-    wanted = set(content_terms(question))
-    if not wanted:
-        return 0.0
-    return len(wanted & set(content_terms(context))) / len(wanted)
 
 
 class AnswerComposer:
@@ -95,22 +100,25 @@ class AnswerComposer:
         self.sentence_vectors = sentence_vectors
         self.params = params or ComposerParams()
 
-    def confidence(self, question: str, best: ScoredSentence, params: ComposerParams) -> float:
-        """Blend of the best sentence's cosine similarity and how much of the question its passage covers."""
-        sentence = best.sentence
-        document = self.store.documents[sentence.doc_id]
-        context = document.title + " " + sentence.text
-        coverage = term_coverage(question, context)
+    def confidence(self, best: ScoredSentence, params: ComposerParams) -> float:
+        """How sure the best sentence answers: its cosine similarity blended with the BM25 score of
+        its passage.
+
+        BM25 rewards sharing the question's rare words, which off-topic and absent-fact questions
+        rarely do; ``score / (score + lexical_saturation)`` maps it into [0, 1).
+        """
         dense = min(max(best.dense, 0.0), 1.0)
+        raw = best.passage_lexical
+        lexical = raw / (raw + params.lexical_saturation) if raw > 0 else 0.0
         w = params.confidence_dense_weight
-        return round(w * dense + (1 - w) * coverage, 4)
+        return round(w * dense + (1 - w) * lexical, 4)
 
     def compose(self, question: str, ranked: Sequence[ScoredSentence], **overrides: Any) -> Answer:
         params = replace(self.params, **overrides) if overrides else self.params
         if not ranked:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0)
         best = ranked[0]
-        confidence = self.confidence(question, best, params)
+        confidence = self.confidence(best, params)
         if confidence < params.abstain_threshold:
             return Answer(question, ABSTAIN_MESSAGE, True, confidence, debug={"best_score": best.score})
         groups = self._select(ranked, params)

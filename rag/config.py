@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.answer import ComposerParams
+from rag.answer import DEFAULT_ABSTAIN_THRESHOLD, ComposerParams
 from rag.chunking import ChunkingParams
 from rag.retrieval import RetrievalParams
 
@@ -55,8 +55,11 @@ class Settings(BaseSettings):
     mmr_lambda: float = Field(0.7, ge=0, le=1)
     relative_cutoff: float = Field(0.85, ge=0, le=1)
     duplicate_similarity: float = Field(0.9, ge=0, le=1)
-    abstain_threshold: float = Field(0.45, ge=0, le=1, description="chosen by `rag eval` on the development set")
-    confidence_dense_weight: float = Field(0.6, ge=0, le=1)
+    abstain_threshold: float = Field(
+        DEFAULT_ABSTAIN_THRESHOLD, ge=0, le=1, description="chosen by `rag eval` on the development set"
+    )
+    confidence_dense_weight: float = Field(0.2, ge=0, le=1)
+    lexical_saturation: float = Field(6.0, gt=0, le=1000)
 
     # HTTP service
     host: str = "127.0.0.1"
@@ -112,6 +115,7 @@ class Settings(BaseSettings):
             duplicate_similarity=self.duplicate_similarity,
             abstain_threshold=self.abstain_threshold,
             confidence_dense_weight=self.confidence_dense_weight,
+            lexical_saturation=self.lexical_saturation,
         )
 
     def masked(self) -> dict[str, Any]:

@@ -13,11 +13,20 @@ __all__ = ["configure_logging"]
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class _DropColorMessage(logging.Filter):
+    """uvicorn attaches an ANSI-coloured copy of each message; JSON logs do not want it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
+
+
 def configure_logging(level: str = "INFO", fmt: Literal["auto", "json", "text"] = "auto") -> None:
     """Send logs to stderr; ``auto`` picks text on a terminal and JSON otherwise."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     if use_json:
+        handler.addFilter(_DropColorMessage())
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s",

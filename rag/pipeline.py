@@ -116,6 +116,10 @@ class QAPipeline:
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
         return cls(store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq), status
 
+    def warm_up(self) -> None:
+        """Load the embedding model now, so the first question is not the slow one."""
+        self.retriever.embed_query("warm-up")
+
     def search(self, query: str, k: int = 10) -> list[ScoredPassage]:
         return self.retriever.search(query, k)
 

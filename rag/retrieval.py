@@ -70,6 +70,8 @@ class ScoredSentence:
     dense: float
     lexical: float
     passage_score: float
+    passage_lexical: float = 0.0
+    """Best raw BM25 score among the retrieved passages that hold this sentence."""
 
 
 class PassageRetriever(Protocol):
@@ -160,10 +162,12 @@ class HybridRetriever:
         floor = min(p.score for p in passages)
         spread = best - floor
         passage_score: dict[int, float] = {}
+        passage_lexical: dict[int, float] = {}
         for scored in passages:
             relative = (scored.score - floor) / spread if spread > 0 else 1.0
             for row in scored.passage.sentence_ids:
                 passage_score[row] = max(passage_score.get(row, 0.0), relative)
+                passage_lexical[row] = max(passage_lexical.get(row, 0.0), scored.lexical)
         rows = [r for r in passage_score if include_headings or not self.store.sentences[r].is_heading]
         if not rows:
             return []
@@ -187,6 +191,7 @@ class HybridRetriever:
                     float(dense[position]),
                     float(lexical[position]),
                     passage_score[row],
+                    passage_lexical[row],
                 )
             )
         scored_sentences.sort(key=lambda s: (-s.score, s.row))
