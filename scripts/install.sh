@@ -28,10 +28,16 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
     echo "==> installing CPU torch $TORCH_VERSION"
-    if ! "${PIP[@]}" install --quiet --no-index "torch==$TORCH_VERSION" 2>/dev/null; then
+    # A CPU wheel in pip's find-links (as on the team's machines) is taken without its dependencies,
+    # which then come from the ordinary index; with no local wheel, the PyTorch CPU index is asked.
+    if "${PIP[@]}" install --quiet --no-index --no-deps "torch==$TORCH_VERSION" 2>/dev/null; then
+        "${PIP[@]}" install --quiet "torch==$TORCH_VERSION"
+    else
         "${PIP[@]}" install --quiet --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" \
-            "torch==$TORCH_VERSION"
+            --extra-index-url https://pypi.org/simple "torch==$TORCH_VERSION"
     fi
+    .venv/bin/python -W ignore -c "import torch, sys; sys.exit(torch.version.cuda is not None)" \
+        || { echo "install: torch is not the CPU build; remove .venv and retry" >&2; exit 1; }
 fi
 
 echo "==> installing the project${EXTRAS:+ with $EXTRAS}"
