@@ -12,10 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import ApiKeyDep
 from api.observability import Metrics, install
-from api.routes import ask, documents, health, search
+from api.routes import ask, documents, faq, health, pages, search
 from rag import __version__
 from rag.config import Settings, get_settings
 from rag.pipeline import QAPipeline, build_pipeline
@@ -38,8 +39,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     for error in errors:
         error.pop("input", None)  # never echo a (possibly huge or secret) input back
         error.pop("ctx", None)
-    return JSONResponse({"detail": _describe(errors), "errors": errors},
-                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse(
+        {"detail": _describe(errors), "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.pipeline is None:
             app.state.pipeline = build_pipeline(settings)
+            app.state.pipeline.warm_up()
         _record_index(app.state.metrics, app.state.pipeline)
         yield
 
@@ -82,15 +85,22 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
     app.state.metrics = Metrics()
     install(app, app.state.metrics)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "X-API-Key"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(health.router)
+    app.include_router(faq.router)  # public: the reader's page and its FAQ need no API key
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
-        return app.state.metrics.render()  # type: ignore[no-any-return]
+        return app.state.metrics.render()
 
     for router in (ask.router, search.router, documents.router):
         app.include_router(router, dependencies=[ApiKeyDep])

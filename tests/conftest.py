@@ -44,7 +44,9 @@ def seeds_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fake_settings(seeds_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # The hashing embedder's similarities are not the real model's, so it has its own threshold.
     return Settings(  # type: ignore[call-arg]
-        seeds_dir=seeds_copy, index_dir=tmp_path_factory.mktemp("index") / "fake", abstain_threshold=0.15,
+        seeds_dir=seeds_copy,
+        index_dir=tmp_path_factory.mktemp("index") / "fake",
+        abstain_threshold=0.15,
         _env_file=None,
     )
 

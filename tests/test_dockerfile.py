@@ -129,8 +129,9 @@ def test_base_images_are_pinned_and_match_requires_python(dockerfile: list[Stage
         assert "$" not in stage.image, f"{stage.image}: give the base image literally"
         tag = stage.image.partition(":")[2]
         assert tag and tag != "latest", f"{stage.image}: pin a tag"
-        assert re.fullmatch(r"\d+\.\d+(\.\d+)?-slim-[a-z]+", tag), \
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?-slim-[a-z]+", tag), (
             f"{stage.image}: pin the Python version, the variant and the Debian release"
+        )
         version = Version(tag.split("-")[0])
         assert version in SpecifierSet(PYPROJECT["project"]["requires-python"]), stage.image
     images = {s.image for s in dockerfile if s.image not in stage_names}
@@ -192,8 +193,12 @@ def test_index_of_the_seeds_is_built_into_the_image(runtime: Stage) -> None:
 def test_environment_is_offline_and_serves_json_logs_on_all_interfaces(runtime: Stage) -> None:
     env = runtime.env()
     expected = {
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1", f"{ENV_PREFIX}HOST": "0.0.0.0", f"{ENV_PREFIX}LOG_FORMAT": "json",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        f"{ENV_PREFIX}HOST": "0.0.0.0",
+        f"{ENV_PREFIX}LOG_FORMAT": "json",
     }
     assert {k: env.get(k) for k in expected} == expected
     assert runtime.args("EXPOSE") == [env[f"{ENV_PREFIX}PORT"]]
@@ -205,8 +210,14 @@ def test_rag_variables_are_real_settings(runtime: Stage) -> None:
     for key in runtime.env():
         if key.startswith(ENV_PREFIX):
             assert key.removeprefix(ENV_PREFIX) in fields, f"{key} is not a setting"
-    Settings(**{k.removeprefix(ENV_PREFIX).lower(): v for k, v in runtime.env().items()  # values validate
-                if k.startswith(ENV_PREFIX)}, _env_file=None)  # type: ignore[call-arg]
+    Settings(
+        **{
+            k.removeprefix(ENV_PREFIX).lower(): v
+            for k, v in runtime.env().items()  # values validate
+            if k.startswith(ENV_PREFIX)
+        },
+        _env_file=None,
+    )  # type: ignore[call-arg]
 
 
 def test_cmd_serves_with_the_project_entry_point(runtime: Stage) -> None:
@@ -324,10 +335,19 @@ def ignored(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
     return excluded
 
 
-@pytest.mark.parametrize("path", [
-    ".git/config", ".venv/bin/python", ".env", ".env.local", "index/default/manifest.json",
-    "rag/__pycache__/cli.cpython-311.pyc", "tests/conftest.py", "rag_news_qa.egg-info/PKG-INFO",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/config",
+        ".venv/bin/python",
+        ".env",
+        ".env.local",
+        "index/default/manifest.json",
+        "rag/__pycache__/cli.cpython-311.pyc",
+        "tests/conftest.py",
+        "rag_news_qa.egg-info/PKG-INFO",
+    ],
+)
 def test_dockerignore_keeps_out(path: str) -> None:
     assert ignored(path, _dockerignore()), path
 

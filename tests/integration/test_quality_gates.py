@@ -28,45 +28,75 @@ def eval_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_settings: obj
 
 def test_dev_set_meets_its_floors(eval_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = eval_env / "dev.json"
-    code = main([
-        "eval", "--gold", str(DEV_GOLD), "--quiet", "--quiet-questions", "--json", str(report),
-        "--markdown", str(eval_env / "dev.md"), "--plot", str(eval_env / "dev.png"),
-        "--fail-under", "retrieval.recall@5=0.85",
-        "--fail-under", "retrieval.mrr@10=0.78",
-        "--fail-under", "answer.composed_contains_gold=0.70",
-        "--fail-under", "citations.precision=0.85",
-        "--fail-under", "citations.verifiability=1.0",
-        "--fail-under", "abstention.unanswerable_abstained=0.65",
-        "--fail-over", "abstention.answerable_wrongly_abstained=0.20",
-    ])
+    code = main(
+        [
+            "eval",
+            "--gold",
+            str(DEV_GOLD),
+            "--quiet",
+            "--quiet-questions",
+            "--json",
+            str(report),
+            "--markdown",
+            str(eval_env / "dev.md"),
+            "--plot",
+            str(eval_env / "dev.png"),
+            "--fail-under",
+            "retrieval.recall@5=0.85",
+            "--fail-under",
+            "retrieval.mrr@10=0.78",
+            "--fail-under",
+            "answer.composed_contains_gold=0.70",
+            "--fail-under",
+            "citations.precision=0.85",
+            "--fail-under",
+            "citations.verifiability=1.0",
+            "--fail-under",
+            "abstention.unanswerable_abstained=0.65",
+            "--fail-over",
+            "abstention.answerable_wrongly_abstained=0.20",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert report.stat().st_size > 0 and (eval_env / "dev.png").read_bytes()[:4] == b"\x89PNG"
     assert "| retrieval.recall@1 |" in (eval_env / "dev.md").read_text()
 
 
 def test_faq_set_meets_its_floors(eval_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main([
-        "eval", "--gold", str(FAQ_GOLD), "--quiet", "--quiet-questions",
-        "--fail-under", "citations.verifiability=1.0",
-        "--fail-under", "answer.sas=0.35",
-        "--fail-over", "abstention.answerable_wrongly_abstained=0.40",
-    ])
+    code = main(
+        [
+            "eval",
+            "--gold",
+            str(FAQ_GOLD),
+            "--quiet",
+            "--quiet-questions",
+            "--fail-under",
+            "citations.verifiability=1.0",
+            "--fail-under",
+            "answer.sas=0.35",
+            "--fail-over",
+            "abstention.answerable_wrongly_abstained=0.40",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
 
 
 def test_a_floor_above_the_measured_value_fails_the_gate(eval_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["eval", "--gold", str(FAQ_GOLD), "--quiet", "--quiet-questions",
-                 "--fail-under", "answer.sas=0.99"])
+    code = main(["eval", "--gold", str(FAQ_GOLD), "--quiet", "--quiet-questions", "--fail-under", "answer.sas=0.99"])
     assert code == 1
     assert "answer.sas" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--gold", "missing.jsonl"], "no such file"),
-    (["--gold", str(FAQ_GOLD), "--fail-under", "nope=1"], "unknown metric 'nope'"),
-    (["--gold", str(FAQ_GOLD), "--threshold", "2"], "--threshold must be between 0 and 1"),
-])
-def test_eval_bad_input_exits_2(eval_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
-                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--gold", "missing.jsonl"], "no such file"),
+        (["--gold", str(FAQ_GOLD), "--fail-under", "nope=1"], "unknown metric 'nope'"),
+        (["--gold", str(FAQ_GOLD), "--threshold", "2"], "--threshold must be between 0 and 1"),
+    ],
+)
+def test_eval_bad_input_exits_2(
+    eval_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     assert main(["eval", "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
