@@ -38,15 +38,16 @@ from benchmarks.common import (
     utc_date,
 )
 from rag.chunking import ChunkingParams, passages_of, sentences_of
+from rag.config import Settings
 from rag.documents import Block, Document
 from rag.lexical import LexicalIndex
-from rag.retrieval import FUSIONS, HybridRetriever, RetrievalParams
+from rag.retrieval import FUSIONS, INDEX_FIELDS, HybridRetriever, RetrievalParams
 from rag.store import IndexStore
 
 DEFAULT_DATA = default_data_path("squad/dev-v1.1.json")
 DOCS_HEADING = "SQuAD v1.1 dev — ReQA sentence retrieval"
 CUTOFF = 10
-SHIPPED_TOP_K = 8  # QAPipeline's default number of passages handed to rank_sentences
+SHIPPED_TOP_K = Settings.model_fields["top_k"].default  # passages handed to rank_sentences
 
 # Published / reference points for the same set-up (2,000 sampled questions, whole sentence pool).
 REFERENCES = {
@@ -54,13 +55,14 @@ REFERENCES = {
     "txtai hybrid (MiniLM + BM25, sentences)": 0.66,
 }
 
-# Pipeline variants reported in every run after the shipped defaults, as ``--variant`` specs: the
-# changes to rag/ this benchmark recommends, added one step at a time (see docs/benchmarks.md).
-_TUNED = "top_k=16,s_k1=0.5,s_b=0.3,sentence_dense_weight=0.8,sentence_lexical_weight=0.3,sentence_passage_weight=0.1"
-RECOMMENDED_SPECS = (
-    f"A: shipped + top_k 16, sentence BM25 k1 0.5 b 0.3, sentence weights 0.8/0.3/0.1:{_TUNED}",
-    f"B: A + title in front of sentence and passage BM25 texts:{_TUNED},title=sp",
-    f"C (recommended): B + title in front of embedded sentences:{_TUNED},title=dsp",
+# Ablations reported in every run after the shipped pipeline, as ``--variant`` specs: each undoes
+# part of what 0.2.0 changed, down to the 0.1.0 defaults (see docs/benchmarks.md).
+ABLATION_SPECS = (
+    "0.1.0 defaults (top_k 8, sentence BM25 1.2/0.75, weights 0.5/0.2/0.3, no titles):"
+    "top_k=8,s_k1=1.2,s_b=0.75,sentence_dense_weight=0.5,sentence_lexical_weight=0.2,sentence_passage_weight=0.3,"
+    "title=-",
+    "shipped without titles:title=-",
+    "shipped without the title in embedded sentences:title=sp",
 )
 
 
@@ -232,21 +234,25 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
 Ranker = Callable[[int, Question, np.ndarray], list[int]]
 
 
+_SHIPPED_RETRIEVAL = RetrievalParams()
+
+
 @dataclass(frozen=True)
 class PipelineVariant:
-    """Passage retrieval then sentence ranking, with per-call overrides and experimental changes.
+    """Passage retrieval then sentence ranking, as shipped or with some of its parts changed.
 
-    ``sentence_bm25`` / ``passage_bm25`` are (k1, b) of the BM25 indexes (the shipped LexicalIndex uses
-    1.2, 0.75 and rag/ does not expose them yet). ``title`` says where the document title is put in
-    front of the text (``"{title}: {text}"``): ``d`` sentence vectors, ``s`` sentence BM25, ``p`` passage BM25.
+    ``overrides`` are per-call RetrievalParams fields; ``sentence_bm25`` / ``passage_bm25`` are (k1, b)
+    of the BM25 indexes; ``title`` says where the document title is put in front of the text
+    (``"{title}: {text}"``): ``d`` embedded sentences, ``s`` sentence BM25, ``p`` passage BM25.
+    The defaults are the shipped pipeline.
     """
 
     label: str
     top_k: int = SHIPPED_TOP_K
     overrides: dict[str, Any] = field(default_factory=dict)
-    sentence_bm25: tuple[float, float] | None = None
-    passage_bm25: tuple[float, float] | None = None
-    title: str = ""
+    sentence_bm25: tuple[float, float] = (_SHIPPED_RETRIEVAL.sentence_bm25_k1, _SHIPPED_RETRIEVAL.sentence_bm25_b)
+    passage_bm25: tuple[float, float] = (1.2, 0.75)
+    title: str = "dsp"
 
 
 def _number(raw: str) -> int | float | str:
@@ -259,71 +265,64 @@ def _number(raw: str) -> int | float | str:
 
 
 def parse_variant(spec: str) -> PipelineVariant:
-    """``label:key=value,...`` → a variant. Keys: RetrievalParams fields, ``top_k`` (passages),
-    ``s_k1``/``s_b`` (sentence BM25), ``p_k1``/``p_b`` (passage BM25), ``title`` (letters of ``dsp``).
-    Example: ``rrf16:fusion=rrf,top_k=16,title=ds``."""
+    """``label:key=value,...`` → a variant of the shipped pipeline. Keys: per-call RetrievalParams fields,
+    ``top_k`` (passages), ``s_k1``/``s_b`` (sentence BM25), ``p_k1``/``p_b`` (passage BM25), ``title``
+    (letters of ``dsp``, or ``-`` for none). Example: ``rrf, no titles:fusion=rrf,title=-``."""
     label, colon, body = spec.rpartition(":")
     if not colon:
         label, body = spec, spec
     pairs = (item.partition("=") for item in body.split(",") if item)
     values = {k.strip(): v.strip() if k.strip() == "title" else _number(v.strip()) for k, _, v in pairs}
-    bm25 = {"s": [1.2, 0.75], "p": [1.2, 0.75]}
-    custom: set[str] = set()
+    shipped = PipelineVariant(label)
+    bm25 = {"s": list(shipped.sentence_bm25), "p": list(shipped.passage_bm25)}
     overrides: dict[str, Any] = {}
-    top_k, title = SHIPPED_TOP_K, ""
+    top_k, title = shipped.top_k, shipped.title
     for key, value in values.items():
         if key == "top_k":
             top_k = int(value)
         elif key == "title":
-            title = str(value)
+            title = "" if value == "-" else str(value)
             if set(title) - set("dsp"):
-                raise SystemExit(f"error: title takes letters of 'dsp', not {title!r}")
+                raise SystemExit(f"error: title takes letters of 'dsp' or '-', not {title!r}")
         elif key in ("s_k1", "s_b", "p_k1", "p_b"):
             bm25[key[0]][0 if key.endswith("k1") else 1] = float(value)
-            custom.add(key[0])
-        elif key in RetrievalParams.__dataclass_fields__:
+        elif key in RetrievalParams.__dataclass_fields__ and key not in INDEX_FIELDS:
             overrides[key] = value
         else:
             raise SystemExit(f"error: unknown variant key {key!r} in {spec!r}")
     RetrievalParams(**overrides)  # validate now, not after embedding
-
-    def pair(kind: str) -> tuple[float, float] | None:
-        return (bm25[kind][0], bm25[kind][1]) if kind in custom else None
-
-    return PipelineVariant(label, top_k, overrides, pair("s"), pair("p"), title)
+    return PipelineVariant(label, top_k, overrides, (bm25["s"][0], bm25["s"][1]), (bm25["p"][0], bm25["p"][1]), title)
 
 
 class PipelineRunner:
     """The shipped path — HybridRetriever.search, then rank_sentences — with a variant's changes applied
-    by swapping the retriever's BM25 indexes or sentence vectors (what the rag/ change would do)."""
+    by swapping the retriever's BM25 indexes or sentence vectors (what building rag/ that way would do)."""
 
-    def __init__(self, retriever: HybridRetriever, title_vectors: np.ndarray | None) -> None:
+    def __init__(self, retriever: HybridRetriever, plain_vectors: np.ndarray) -> None:
         self.retriever = retriever
-        self.title_vectors = title_vectors
+        self.plain_vectors = plain_vectors
         self.shipped = (retriever._sentence_bm25, retriever._passage_bm25, retriever._sentence_vectors)
         self._bm25_cache: dict[tuple[str, float, float, bool], LexicalIndex] = {}
 
-    def _bm25(
-        self, kind: str, params: tuple[float, float] | None, with_title: bool, shipped: LexicalIndex
-    ) -> LexicalIndex:
-        if params is None and not with_title:
-            return shipped
-        k1, b = params or (1.2, 0.75)
-        key = (kind, k1, b, with_title)
+    def _bm25(self, kind: str, params: tuple[float, float], with_title: bool) -> LexicalIndex:
+        key = (kind, params[0], params[1], with_title)
         if key not in self._bm25_cache:
             store = self.retriever.store
             rows = store.sentences if kind == "s" else store.passages
             texts = [titled(store.documents[r.doc_id].title, r.text) if with_title else r.text for r in rows]
-            self._bm25_cache[key] = LexicalIndex(texts, k1=k1, b=b)
+            self._bm25_cache[key] = LexicalIndex(texts, k1=params[0], b=params[1])
         return self._bm25_cache[key]
 
     def ranker(self, variant: PipelineVariant) -> Ranker:
         retriever = self.retriever
-        sentence_bm25 = self._bm25("s", variant.sentence_bm25, "s" in variant.title, self.shipped[0])
-        passage_bm25 = self._bm25("p", variant.passage_bm25, "p" in variant.title, self.shipped[1])
-        if "d" in variant.title and self.title_vectors is None:
-            raise ValueError("title=d needs the title-prefixed sentence vectors")
-        vectors = self.shipped[2] if self.title_vectors is None or "d" not in variant.title else self.title_vectors
+        shipped = PipelineVariant("shipped")
+        sentence_bm25, passage_bm25, vectors = self.shipped
+        if (variant.sentence_bm25, "s" in variant.title) != (shipped.sentence_bm25, True):
+            sentence_bm25 = self._bm25("s", variant.sentence_bm25, "s" in variant.title)
+        if (variant.passage_bm25, "p" in variant.title) != (shipped.passage_bm25, True):
+            passage_bm25 = self._bm25("p", variant.passage_bm25, "p" in variant.title)
+        if "d" not in variant.title:
+            vectors = self.plain_vectors
 
         def rank(_: int, question: Question, vector: np.ndarray) -> list[int]:
             retriever._sentence_bm25, retriever._passage_bm25 = sentence_bm25, passage_bm25
@@ -373,13 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
         "keys: RetrievalParams fields, top_k, s_k1, s_b, p_k1, p_b, title",
     )
     parser.add_argument(
-        "--no-recommended",
+        "--no-ablations",
         action="store_true",
-        help="skip the recommended variants A-C (and the title-prefixed embeddings they need)",
+        help="skip the ablation rows (0.1.0 defaults, shipped without titles)",
     )
     parser.add_argument("--passage-sentences", type=int, default=None, help="ChunkingParams.passage_sentences")
     parser.add_argument("--passage-overlap", type=int, default=None, help="ChunkingParams.passage_overlap")
     parser.add_argument("--passage-max-chars", type=int, default=None, help="ChunkingParams.passage_max_chars")
+    parser.add_argument(
+        "--sentence-title-context", type=float, default=None, help="ChunkingParams.sentence_title_context"
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -398,12 +400,15 @@ def _chunking(args: argparse.Namespace) -> ChunkingParams:
         passage_sentences=args.passage_sentences or shipped.passage_sentences,
         passage_overlap=shipped.passage_overlap if args.passage_overlap is None else args.passage_overlap,
         passage_max_chars=args.passage_max_chars or shipped.passage_max_chars,
+        sentence_title_context=(
+            shipped.sentence_title_context if args.sentence_title_context is None else args.sentence_title_context
+        ),
     )
 
 
 def _variants(args: argparse.Namespace) -> list[PipelineVariant]:
     """The shipped pipeline, the one the flags describe, the recommended ones and the --variant ones."""
-    variants = [PipelineVariant(f"pipeline, shipped defaults (weighted 0.5, top_k {SHIPPED_TOP_K})")]
+    variants = [PipelineVariant(f"pipeline, shipped defaults (top_k {SHIPPED_TOP_K})")]
     overrides: dict[str, Any] = {}
     if args.fusion is not None:
         overrides["fusion"] = args.fusion
@@ -425,8 +430,8 @@ def _variants(args: argparse.Namespace) -> list[PipelineVariant]:
         top_k = args.top_k or SHIPPED_TOP_K
         label = "pipeline, " + ", ".join([f"{k}={v}" for k, v in overrides.items()] + [f"top_k={top_k}"])
         variants.append(PipelineVariant(label, top_k, overrides))
-    if not args.no_recommended:
-        variants.extend(parse_variant(spec) for spec in RECOMMENDED_SPECS)
+    if not args.no_ablations:
+        variants.extend(parse_variant(spec) for spec in ABLATION_SPECS)
     variants.extend(parse_variant(spec) for spec in args.variant)
     return variants
 
@@ -458,19 +463,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = PrecomputedEmbedder(cache_dir=args.cache_dir)
     embedder.base.warm_up()
     clock.lap("model load")
-    sentence_texts: list[str] = []
+    plain_texts: list[str] = []
     titled_texts: list[str] = []
     passage_texts: list[str] = []
     for document in corpus.documents:
         sentences = sentences_of(document)
-        sentence_texts.extend(s.text for s in sentences)
+        plain_texts.extend(s.text for s in sentences)
         titled_texts.extend(titled(document.title, s.text) for s in sentences)
         passage_texts.extend(p.text for p in passages_of(document, sentences, 0, chunking))
-    embedder.precompute(sentence_texts, "sentences")
+    plain_vectors = embedder.precompute(plain_texts, "sentences alone")
+    if chunking.sentence_title_context > 0:
+        embedder.precompute(titled_texts, "sentences with their title")
     embedder.precompute(passage_texts, "passages")
-    title_vectors = None
-    if any("d" in v.title for v in variants):
-        title_vectors = embedder.precompute(titled_texts, "title-prefixed sentences (variant C)")
     query_vectors = embedder.precompute([q.text for q in questions], "questions")
     clock.lap("embedding")
 
@@ -478,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     retriever = HybridRetriever(store, embedder)
     judge = Judge(store, corpus)
     sentence_bm25 = LexicalIndex([s.text for s in store.sentences])
-    dense_all = query_vectors @ store.sentence_vectors().T
+    dense_all = query_vectors @ plain_vectors.T
     console.print(
         f"index: {len(store.sentences)} sentences, {len(store.passages)} passages (chunking {chunking.to_dict()})"
     )
@@ -495,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         top = float(lexical.max()) if lexical.size else 0.0
         return _top(0.5 * dense_all[index] + 0.5 * (lexical / top if top > 0 else lexical), CUTOFF)
 
-    runner = PipelineRunner(retriever, title_vectors)
+    runner = PipelineRunner(retriever, plain_vectors)
     rankers: list[tuple[str, Ranker]] = [
         ("BM25 only (sentences)", bm25_rank),
         ("dense only (MiniLM, sentences)", dense_rank),
@@ -561,15 +565,16 @@ Command: `{_command_line(argv)}`
 
 {table.markdown()}
 
-Rows: *BM25 only* / *dense only* rank all sentences by `rag.lexical.LexicalIndex` / cosine; *pipeline* rows run
-`HybridRetriever.search` (top_k passages) then `rank_sentences`. Variants A–C are changes to rag/ measured by
-swapping the retriever's BM25 indexes and sentence vectors in the benchmark (rag/ itself is unchanged):
+Rows: *BM25 only* / *dense only* rank all sentences by `rag.lexical.LexicalIndex` (k1 1.2, b 0.75) / cosine of
+the sentence alone; *pipeline* runs `HybridRetriever.search` (top_k passages) then `rank_sentences` exactly as
+shipped. The ablation rows swap parts of the built retriever back (BM25 indexes, sentence vectors) and pass
+per-call overrides, to show what each change of 0.2.0 contributed:
 
-- **A** — parameters only: 16 passages per question instead of 8; sentence BM25 with k1 0.5, b 0.3 (the
-  shipped `LexicalIndex` uses 1.2, 0.75, which over-rewards repeated terms and penalises long sentences);
-  sentence weights dense 0.8, lexical 0.3, passage 0.1 (shipped 0.5, 0.2, 0.3).
-- **B** — A, and the BM25 indexes of sentences and passages see `"{{document title}}: {{text}}"`.
-- **C** — B, and sentences are embedded as `"{{document title}}: {{sentence}}"` (same number of texts to embed).
+- **0.1.0 defaults**: 8 passages per question; sentence BM25 k1 1.2, b 0.75; sentence weights dense 0.5,
+  lexical 0.2, passage 0.3; no titles anywhere.
+- **without titles**: shipped, but BM25 and embeddings see the sentence or passage alone.
+- **without the title in embedded sentences**: shipped, but sentences are embedded alone
+  (BM25 still sees `"{{document title}}: {{text}}"`).
 
 Reference hit@1 on the same 2,000-question set-up, from other systems (not measured here):
 

@@ -25,7 +25,7 @@ __all__ = [
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
 # Best balanced abstention accuracy on tests/data/dev_gold.jsonl (`rag eval`, see docs/evaluation.md).
-DEFAULT_ABSTAIN_THRESHOLD = 0.34
+DEFAULT_ABSTAIN_THRESHOLD = 0.33
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,11 @@ class ComposerParams:
     duplicate_similarity: float = 0.9
     """Sentences at least this similar (cosine) say the same thing: shown once, all cited."""
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
-    confidence_dense_weight: float = 0.2
+    confidence_dense_weight: float = 0.1
     lexical_saturation: float = 6.0
     """BM25 score at which the lexical half of the confidence reaches 0.5."""
+    confidence_evidence_sentences: int = 2
+    """How many of the best sentences' passages the confidence reads its BM25 evidence from."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -85,6 +87,8 @@ class ComposerParams:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.lexical_saturation <= 0:
             raise ValueError("lexical_saturation must be positive")
+        if self.confidence_evidence_sentences < 1:
+            raise ValueError("confidence_evidence_sentences must be at least 1")
 
 
 def _normalised(text: str) -> str:
@@ -100,15 +104,15 @@ class AnswerComposer:
         self.sentence_vectors = sentence_vectors
         self.params = params or ComposerParams()
 
-    def confidence(self, best: ScoredSentence, params: ComposerParams) -> float:
-        """How sure the best sentence answers: its cosine similarity blended with the BM25 score of
-        its passage.
+    def confidence(self, ranked: Sequence[ScoredSentence], params: ComposerParams) -> float:
+        """How sure the answer is: the best sentence's cosine similarity blended with the strongest
+        BM25 score among the passages of the ``confidence_evidence_sentences`` best sentences.
 
         BM25 rewards sharing the question's rare words, which off-topic and absent-fact questions
         rarely do; ``score / (score + lexical_saturation)`` maps it into [0, 1).
         """
-        dense = min(max(best.dense, 0.0), 1.0)
-        raw = best.passage_lexical
+        dense = min(max(ranked[0].dense, 0.0), 1.0)
+        raw = max(s.passage_lexical for s in ranked[: params.confidence_evidence_sentences])
         lexical = raw / (raw + params.lexical_saturation) if raw > 0 else 0.0
         w = params.confidence_dense_weight
         return round(w * dense + (1 - w) * lexical, 4)
@@ -118,7 +122,7 @@ class AnswerComposer:
         if not ranked:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0)
         best = ranked[0]
-        confidence = self.confidence(best, params)
+        confidence = self.confidence(ranked, params)
         if confidence < params.abstain_threshold:
             return Answer(question, ABSTAIN_MESSAGE, True, confidence, debug={"best_score": best.score})
         groups = self._select(ranked, params)

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from rag.documents import Document, Passage, Sentence
+from rag.embedding import Embedder
 from rag.segment import looks_like_heading, split_sentences
 
-__all__ = ["ChunkingParams", "passages_of", "sentences_of"]
+__all__ = ["ChunkingParams", "embed_sentences", "passages_of", "sentences_of"]
 
 
 @dataclass(frozen=True)
 class ChunkingParams:
-    """How passages are cut; recorded in the index manifest."""
+    """How passages are cut and what text is embedded; recorded in the index manifest."""
 
     passage_sentences: int = 3
     passage_overlap: int = 1
     passage_max_chars: int = 800
+    sentence_title_context: float = 0.5
+    """Share of the embedding of ``"{title}: {sentence}"`` in a sentence's vector, the rest being the
+    sentence alone: a sentence that leaves its subject to the headline ("He said the talks stalled")
+    is still found by a question that names it, without every sentence sounding like its headline."""
 
     def __post_init__(self) -> None:
         if self.passage_sentences < 1:
@@ -26,9 +34,25 @@ class ChunkingParams:
             raise ValueError("passage_overlap must be at least 0 and less than passage_sentences")
         if self.passage_max_chars < 50:
             raise ValueError("passage_max_chars must be at least 50")
+        if not 0.0 <= self.sentence_title_context <= 1.0:
+            raise ValueError("sentence_title_context must be between 0 and 1")
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
+
+
+def embed_sentences(embedder: Embedder, title: str, sentences: Sequence[str], params: ChunkingParams) -> np.ndarray:
+    """Unit vectors of ``sentences``, blended with their ``"{title}: {sentence}"`` embeddings as
+    ``params.sentence_title_context`` says; citations always keep the sentence alone."""
+    share = params.sentence_title_context if title else 0.0
+    if share == 0.0 or not sentences:
+        return embedder.embed(list(sentences))
+    titled = embedder.embed([f"{title}: {s}" for s in sentences])
+    if share == 1.0:
+        return titled
+    blended = (1.0 - share) * embedder.embed(list(sentences)) + share * titled
+    norms = np.linalg.norm(blended, axis=1, keepdims=True)
+    return (blended / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def sentences_of(document: Document) -> list[Sentence]:

@@ -42,15 +42,21 @@ class Settings(BaseSettings):
     passage_sentences: int = Field(3, ge=1, le=50)
     passage_overlap: int = Field(1, ge=0, le=49)
     passage_max_chars: int = Field(800, ge=50, le=100_000)
+    sentence_title_context: float = Field(
+        0.5, ge=0, le=1, description="share of the 'title: sentence' embedding in a sentence's vector"
+    )
 
     # Retrieval and answers
     fusion: Literal["rrf", "weighted", "dense", "bm25"] = "weighted"
     retrieval_depth: int = Field(50, ge=1, le=10_000)
     dense_weight: float = Field(0.5, ge=0, le=1)
-    sentence_dense_weight: float = Field(0.5, ge=0, le=1)
-    sentence_lexical_weight: float = Field(0.2, ge=0, le=1)
-    sentence_passage_weight: float = Field(0.3, ge=0, le=1)
-    top_k: int = Field(8, ge=1, le=100, description="passages whose sentences are considered for an answer")
+    sentence_dense_weight: float = Field(0.8, ge=0, le=1)
+    sentence_lexical_weight: float = Field(0.3, ge=0, le=1)
+    sentence_passage_weight: float = Field(0.2, ge=0, le=1)
+    sentence_bm25_k1: float = Field(0.5, ge=0, le=10)
+    sentence_bm25_b: float = Field(0.3, ge=0, le=1)
+    lexical_title_context: bool = Field(True, description="BM25 also sees the document title")
+    top_k: int = Field(16, ge=1, le=100, description="passages whose sentences are considered for an answer")
     max_sentences: int = Field(3, ge=1, le=10)
     mmr_lambda: float = Field(0.7, ge=0, le=1)
     relative_cutoff: float = Field(0.85, ge=0, le=1)
@@ -58,8 +64,9 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         DEFAULT_ABSTAIN_THRESHOLD, ge=0, le=1, description="chosen by `rag eval` on the development set"
     )
-    confidence_dense_weight: float = Field(0.2, ge=0, le=1)
+    confidence_dense_weight: float = Field(0.1, ge=0, le=1)
     lexical_saturation: float = Field(6.0, gt=0, le=1000)
+    confidence_evidence_sentences: int = Field(2, ge=1, le=50)
 
     # HTTP service
     host: str = "127.0.0.1"
@@ -95,7 +102,9 @@ class Settings(BaseSettings):
         return self
 
     def chunking(self) -> ChunkingParams:
-        return ChunkingParams(self.passage_sentences, self.passage_overlap, self.passage_max_chars)
+        return ChunkingParams(
+            self.passage_sentences, self.passage_overlap, self.passage_max_chars, self.sentence_title_context
+        )
 
     def retrieval(self) -> RetrievalParams:
         return RetrievalParams(
@@ -105,6 +114,9 @@ class Settings(BaseSettings):
             sentence_dense_weight=self.sentence_dense_weight,
             sentence_lexical_weight=self.sentence_lexical_weight,
             sentence_passage_weight=self.sentence_passage_weight,
+            sentence_bm25_k1=self.sentence_bm25_k1,
+            sentence_bm25_b=self.sentence_bm25_b,
+            lexical_title_context=self.lexical_title_context,
         )
 
     def composer(self) -> ComposerParams:
@@ -116,6 +128,7 @@ class Settings(BaseSettings):
             abstain_threshold=self.abstain_threshold,
             confidence_dense_weight=self.confidence_dense_weight,
             lexical_saturation=self.lexical_saturation,
+            confidence_evidence_sentences=self.confidence_evidence_sentences,
         )
 
     def masked(self) -> dict[str, Any]:

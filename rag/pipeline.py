@@ -80,7 +80,7 @@ class QAPipeline:
         *,
         retrieval: RetrievalParams | None = None,
         composer: ComposerParams | None = None,
-        top_k: int = 8,
+        top_k: int = 16,
         faq: Sequence[FaqDocument] = (),
     ) -> None:
         if top_k < 1:
@@ -103,7 +103,7 @@ class QAPipeline:
         chunking: ChunkingParams | None = None,
         retrieval: RetrievalParams | None = None,
         composer: ComposerParams | None = None,
-        top_k: int = 8,
+        top_k: int = 16,
         rebuild: bool = False,
         progress: ProgressCallback | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:

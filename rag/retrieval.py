@@ -25,6 +25,8 @@ __all__ = [
 
 Fusion = Literal["rrf", "weighted", "dense", "bm25"]
 FUSIONS: tuple[str, ...] = ("rrf", "weighted", "dense", "bm25")
+# Fields that shape the BM25 indexes, so they are fixed when the retriever is built.
+INDEX_FIELDS = frozenset({"sentence_bm25_k1", "sentence_bm25_b", "lexical_title_context"})
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,15 @@ class RetrievalParams:
     rrf_k: int = 60
     dense_weight: float = 0.5
     """Share of the dense score in weighted passage fusion (the rest is normalised BM25)."""
-    sentence_dense_weight: float = 0.5
-    sentence_lexical_weight: float = 0.2
-    sentence_passage_weight: float = 0.3
+    sentence_dense_weight: float = 0.8
+    sentence_lexical_weight: float = 0.3
+    sentence_passage_weight: float = 0.2
+    sentence_bm25_k1: float = 0.5
+    """Term-frequency saturation of sentence BM25: low, since a sentence rarely repeats a term on purpose."""
+    sentence_bm25_b: float = 0.3
+    """Length normalisation of sentence BM25: mild, so long sentences that answer are not penalised."""
+    lexical_title_context: bool = True
+    """BM25 of sentences and passages also sees the document title (``"{title}: {text}"``)."""
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -51,6 +59,10 @@ class RetrievalParams:
         for name in ("dense_weight", "sentence_dense_weight", "sentence_lexical_weight", "sentence_passage_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if self.sentence_bm25_k1 < 0:
+            raise ValueError("sentence_bm25_k1 must not be negative")
+        if not 0.0 <= self.sentence_bm25_b <= 1.0:
+            raise ValueError("sentence_bm25_b must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class ScoredPassage:
     score: float
     dense: float
     lexical: float
+    """Raw BM25 of the passage text alone (no title)."""
 
 
 @dataclass(frozen=True)
@@ -92,12 +105,27 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.params = params or RetrievalParams()
-        self._passage_bm25 = LexicalIndex([p.text for p in store.passages])
-        self._sentence_bm25 = LexicalIndex([s.text for s in store.sentences])
+        self._passage_bm25 = LexicalIndex(self._lexical_texts(store.passages))
+        # The evidence a passage itself holds (ScoredPassage.lexical, read by the answer's confidence)
+        # is scored without the title, which every passage of a document shares.
+        self._passage_evidence_bm25 = (
+            LexicalIndex([p.text for p in store.passages]) if self.params.lexical_title_context else self._passage_bm25
+        )
+        self._sentence_bm25 = LexicalIndex(
+            self._lexical_texts(store.sentences), k1=self.params.sentence_bm25_k1, b=self.params.sentence_bm25_b
+        )
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
         self._passage_vectors = store.passage_vectors() if store.passages else np.zeros((0, 1), np.float32)
 
+    def _lexical_texts(self, records: Sequence[Passage] | Sequence[Sentence]) -> list[str]:
+        if not self.params.lexical_title_context:
+            return [r.text for r in records]
+        return [f"{self.store.documents[r.doc_id].title}: {r.text}" for r in records]
+
     def _params(self, overrides: dict[str, Any]) -> RetrievalParams:
+        fixed = INDEX_FIELDS & overrides.keys()
+        if fixed:
+            raise ValueError(f"{', '.join(sorted(fixed))} shape the BM25 indexes: set them when building the retriever")
         return replace(self.params, **overrides) if overrides else self.params
 
     def embed_query(self, query: str) -> np.ndarray:
@@ -139,8 +167,13 @@ class HybridRetriever:
             w = params.dense_weight
             fused = {row: w * dense[row] + (1 - w) * float(lexical_norm[row]) for row in dense}
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        evidence = (
+            self._passage_evidence_bm25.scores(query)
+            if self._passage_evidence_bm25 is not self._passage_bm25
+            else lexical_all
+        )
         return [
-            ScoredPassage(row, self.store.passages[row], score, dense[row], float(lexical_all[row]))
+            ScoredPassage(row, self.store.passages[row], score, dense[row], float(evidence[row]))
             for row, score in ranked
         ]
 

@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from rag import __version__
-from rag.chunking import ChunkingParams, passages_of, sentences_of
+from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentences_of
 from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
 
@@ -142,7 +142,7 @@ class IndexStore:
             else:
                 doc_sentences = sentences_of(document)
                 doc_passages = passages_of(document, doc_sentences, len(sentences), params)
-                s_vecs = embedder.embed([s.text for s in doc_sentences])
+                s_vecs = embed_sentences(embedder, document.title, [s.text for s in doc_sentences], params)
                 p_vecs = embedder.embed([p.text for p in doc_passages])
                 stats.documents_embedded += 1
                 stats.texts_embedded += len(doc_sentences) + len(doc_passages)

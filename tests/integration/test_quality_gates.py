@@ -44,9 +44,9 @@ def test_dev_set_meets_its_floors(eval_env: Path, capsys: pytest.CaptureFixture[
             "--fail-under",
             "retrieval.recall@5=0.85",
             "--fail-under",
-            "retrieval.mrr@10=0.78",
+            "retrieval.mrr@10=0.80",
             "--fail-under",
-            "answer.composed_contains_gold=0.70",
+            "answer.composed_contains_gold=0.74",
             "--fail-under",
             "citations.precision=0.85",
             "--fail-under",
@@ -54,7 +54,7 @@ def test_dev_set_meets_its_floors(eval_env: Path, capsys: pytest.CaptureFixture[
             "--fail-under",
             "abstention.unanswerable_abstained=0.65",
             "--fail-over",
-            "abstention.answerable_wrongly_abstained=0.20",
+            "abstention.answerable_wrongly_abstained=0.12",
         ]
     )
     assert code == 0, capsys.readouterr().err
@@ -75,7 +75,7 @@ def test_faq_set_meets_its_floors(eval_env: Path, capsys: pytest.CaptureFixture[
             "--fail-under",
             "answer.sas=0.35",
             "--fail-over",
-            "abstention.answerable_wrongly_abstained=0.40",
+            "abstention.answerable_wrongly_abstained=0.50",
         ]
     )
     assert code == 0, capsys.readouterr().err

@@ -22,7 +22,7 @@ def small(tmp_path: Path) -> QAPipeline:
         "Weather\nRain is expected in Lviv on Friday. Winds will be strong.\n", encoding="utf-8"
     )
     pipeline, _ = QAPipeline.from_paths(
-        [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.1)
+        [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.05)
     )
     return pipeline
 
@@ -68,7 +68,7 @@ def test_threshold_decides_abstention(small: QAPipeline) -> None:
     assert not confident.abstained
     strict = small.composer.compose(
         question,
-        small.retriever.rank_sentences(question, small.search(question, 8)),
+        small.retriever.rank_sentences(question, small.search(question, small.top_k)),
         abstain_threshold=min(1.0, confident.confidence + 0.01),
     )
     assert strict.abstained and strict.confidence == confident.confidence

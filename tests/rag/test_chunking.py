@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from rag.chunking import ChunkingParams, passages_of, sentences_of
+from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentences_of
 from rag.documents import Block, Document
+from rag.embedding import HashingEmbedder
 
 
 def make_document(paragraphs: list[str], sections: list[int]) -> Document:
@@ -54,3 +56,31 @@ def test_passage_ids_are_content_hashes() -> None:
 def test_invalid_params_are_rejected_early(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ChunkingParams(**kwargs)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_sentence_vectors_blend_the_sentence_with_its_titled_form(share: float) -> None:
+    embedder = HashingEmbedder(64)
+    sentences = ["He said the talks stalled.", "Buses took them home."]
+    vectors = embed_sentences(embedder, "Exchange resumes", sentences, ChunkingParams(sentence_title_context=share))
+    alone = embedder.embed(sentences)
+    titled = embedder.embed([f"Exchange resumes: {s}" for s in sentences])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    if share == 0.0:
+        assert np.allclose(vectors, alone)
+    elif share == 1.0:
+        assert np.allclose(vectors, titled)
+    else:
+        expected = alone + titled
+        assert np.allclose(vectors, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-6)
+
+
+def test_an_untitled_document_embeds_its_sentences_alone() -> None:
+    embedder = HashingEmbedder(64)
+    vectors = embed_sentences(embedder, "", ["One fact."], ChunkingParams(sentence_title_context=0.5))
+    assert np.allclose(vectors, embedder.embed(["One fact."]))
+
+
+def test_title_context_share_is_validated() -> None:
+    with pytest.raises(ValueError, match="sentence_title_context"):
+        ChunkingParams(sentence_title_context=1.5)

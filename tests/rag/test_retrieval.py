@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
 from rag.retrieval import RetrievalParams
 
@@ -50,3 +54,32 @@ def test_invalid_params_are_rejected(kwargs: dict[str, object], message: str) ->
 def test_k_must_be_positive(fake_pipeline: QAPipeline) -> None:
     with pytest.raises(ValueError, match="k must be at least 1"):
         fake_pipeline.search("x", 0)
+
+
+def test_bm25_sees_the_title_but_passage_evidence_does_not(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [
+        {"id": "a", "title": "Kherson swap", "text": "Buses took them home. Families waited."},
+        {"id": "b", "title": "Weather", "text": "Rain is expected in Lviv. Winds will be strong."},
+    ]
+    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
+    assert "Kherson" not in "".join(p.text for p in pipeline.store.passages)
+    hits = pipeline.retriever.search("Kherson", 3, fusion="bm25")
+    assert [h.passage.doc_id for h in hits] == ["a"]
+    assert hits[0].lexical == 0.0  # the title is shared by every passage of a: no evidence of an answer
+    plain, _ = QAPipeline.from_paths(
+        [corpus], tmp_path / "idx2", embedder=HashingEmbedder(), retrieval=RetrievalParams(lexical_title_context=False)
+    )
+    assert plain.retriever.search("Kherson", 3, fusion="bm25") == []
+
+
+def test_bm25_index_parameters_cannot_be_overridden_per_call(fake_pipeline: QAPipeline) -> None:
+    with pytest.raises(ValueError, match="sentence_bm25_k1 shape the BM25 indexes"):
+        fake_pipeline.retriever.search("exchange", 3, sentence_bm25_k1=2.0)
+
+
+def test_bm25_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match="sentence_bm25_b"):
+        RetrievalParams(sentence_bm25_b=1.5)

@@ -44,7 +44,12 @@ def test_manifest_says_how_the_index_was_built(saved: tuple[IndexStore, Path]) -
     _, path = saved
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model"] == {"name": "hashing-256", "weights_hash": "none", "dimension": 256}
-    assert manifest["chunking"] == {"passage_sentences": 3, "passage_overlap": 1, "passage_max_chars": 800}
+    assert manifest["chunking"] == {
+        "passage_sentences": 3,
+        "passage_overlap": 1,
+        "passage_max_chars": 800,
+        "sentence_title_context": 0.5,
+    }
     assert set(manifest["documents"]) == {
         "000_547d51fb02376e96",
         "001_da2890c1c1429775",
@@ -122,7 +127,8 @@ def test_adding_a_document_embeds_only_the_new_one(tmp_path: Path, articles: lis
     assert status.action == "updated"
     assert status.stats is not None and (status.stats.documents_reused, status.stats.documents_embedded) == (4, 1)
     new_texts = embedder.texts_embedded - embedded_before
-    assert new_texts == sum(1 for s in second.sentences if s.doc_id == "new") + sum(
+    # each sentence is embedded alone and with its title (blended), each passage once
+    assert new_texts == 2 * sum(1 for s in second.sentences if s.doc_id == "new") + sum(
         1 for p in second.passages if p.doc_id == "new"
     )
     old_rows = [i for i, s in enumerate(second.sentences) if s.doc_id != "new"]
