@@ -19,6 +19,12 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:g}"
 
 
+def _best(report: EvaluationReport) -> str:
+    if not report.metrics.get("questions.unanswerable"):
+        return "no unanswerable questions here: choose the threshold on a set that has both"
+    return f"best balanced accuracy at {best_threshold(report.sweep)['threshold']}"
+
+
 def _sweep_rows(report: EvaluationReport) -> list[dict[str, float]]:
     every = round(SWEEP_PRINT_STEP / 0.01)
     rows = report.sweep[::every]
@@ -36,10 +42,8 @@ def print_report(report: EvaluationReport, console: Console, *, per_question: bo
     for name, value in report.metrics.items():
         metrics.add_row(name, _fmt(value))
     console.print(metrics)
-    best = best_threshold(report.sweep)
     sweep = Table(
-        title=f"Abstention threshold sweep (configured {report.config['abstain_threshold']}, "
-        f"best balanced accuracy at {best['threshold']})"
+        title=f"Abstention threshold sweep (configured {report.config['abstain_threshold']}, {_best(report)})"
     )
     for column in (
         "threshold",
@@ -108,10 +112,9 @@ def write_markdown(report: EvaluationReport, path: Path, *, title: str = "Evalua
         "| --- | ---: |",
     ]
     lines += [f"| {name} | {_fmt(value)} |" for name, value in report.metrics.items()]
-    best = best_threshold(report.sweep)
     lines += [
         "",
-        f"## Abstention threshold sweep (best balanced accuracy at {best['threshold']})",
+        f"## Abstention threshold sweep ({_best(report)})",
         "",
         "| threshold | unanswerable abstained | answerable wrongly abstained | balanced accuracy "
         "| answerable correct and answered |",
