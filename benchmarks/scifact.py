@@ -321,7 +321,9 @@ Command: `{command.strip()}`
 
 *published* is the same set-up elsewhere: MTEB's all-MiniLM-L6-v2 result (embeds `title + " " + text`, 256
 tokens, cosine) and BM25 from the BEIR paper (Elasticsearch, multi-field) and Anserini (flat index). Our BM25 is
-`rag.lexical.LexicalIndex` (bm25s, k1 1.2, b 0.75, Snowball stemmer, English stop words) over the same text.
+the retriever's passage index (`rag.lexical.LexicalIndex`: bm25s, k1 1.2, b 0.75, Snowball stemmer, English stop
+words) over `"{{title}}: {{title}} {{text}}"`: the shipped `lexical_title_context` puts the title in front once more,
+which works as a title boost (the same BM25 over `title + " " + text` alone gave 0.679 in rag 0.1.0).
 """
 
 

@@ -22,21 +22,12 @@ import httpx
 import pytest
 
 from rag.answer import ABSTAIN_MESSAGE
+from scripts.screenshot_faq import CHROMIUM_ARGS
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 XSS = "<script>window.__xss = 1</script>"
 MARKUP_ARTICLE = f"""Port Quill lighthouse notice quotes {XSS} snippet
 
