@@ -49,7 +49,7 @@ RUN pip install --no-cache-dir --no-deps . \
 ############################################################################################
 FROM python:3.11-slim-bookworm AS runtime
 
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 LABEL org.opencontainers.image.title="rag-news-qa" \
       org.opencontainers.image.description="Extractive, cited question answering over news articles (FAISS + BM25 + FastAPI)" \
       org.opencontainers.image.version="${VERSION}" \
