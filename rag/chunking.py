@@ -12,7 +12,7 @@ from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
 from rag.segment import looks_like_heading, split_sentences
 
-__all__ = ["ChunkingParams", "embed_sentences", "passages_of", "sentences_of"]
+__all__ = ["ChunkingParams", "embed_sentences", "passages_of", "sentence_forms_embedded", "sentences_of"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,19 @@ class ChunkingParams:
         return asdict(self)
 
 
+def _title_share(title: str, params: ChunkingParams) -> float:
+    return params.sentence_title_context if title else 0.0
+
+
+def sentence_forms_embedded(title: str, params: ChunkingParams) -> int:
+    """How many texts :func:`embed_sentences` embeds per sentence (1, or 2 when it blends)."""
+    return 2 if 0.0 < _title_share(title, params) < 1.0 else 1
+
+
 def embed_sentences(embedder: Embedder, title: str, sentences: Sequence[str], params: ChunkingParams) -> np.ndarray:
     """Unit vectors of ``sentences``, blended with their ``"{title}: {sentence}"`` embeddings as
     ``params.sentence_title_context`` says; citations always keep the sentence alone."""
-    share = params.sentence_title_context if title else 0.0
+    share = _title_share(title, params)
     if share == 0.0 or not sentences:
         return embedder.embed(list(sentences))
     titled = embedder.embed([f"{title}: {s}" for s in sentences])

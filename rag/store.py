@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from rag import __version__
-from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentences_of
+from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentence_forms_embedded, sentences_of
 from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
 
@@ -145,7 +145,8 @@ class IndexStore:
                 s_vecs = embed_sentences(embedder, document.title, [s.text for s in doc_sentences], params)
                 p_vecs = embedder.embed([p.text for p in doc_passages])
                 stats.documents_embedded += 1
-                stats.texts_embedded += len(doc_sentences) + len(doc_passages)
+                forms = sentence_forms_embedded(document.title, params)
+                stats.texts_embedded += forms * len(doc_sentences) + len(doc_passages)
             sentences.extend(doc_sentences)
             passages.extend(doc_passages)
             sentence_vectors.append(s_vecs.reshape(-1, dimension))

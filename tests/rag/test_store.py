@@ -131,6 +131,7 @@ def test_adding_a_document_embeds_only_the_new_one(tmp_path: Path, articles: lis
     assert new_texts == 2 * sum(1 for s in second.sentences if s.doc_id == "new") + sum(
         1 for p in second.passages if p.doc_id == "new"
     )
+    assert status.stats.texts_embedded == new_texts
     old_rows = [i for i, s in enumerate(second.sentences) if s.doc_id != "new"]
     assert np.array_equal(second.sentence_vectors()[old_rows], first.sentence_vectors())
     third, status = open_index(load_documents([corpus])[0], embedder, ChunkingParams(), tmp_path / "idx")
