@@ -8,7 +8,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-__all__ = ["LexicalIndex", "content_terms"]
+__all__ = ["LexicalIndex", "content_terms", "content_terms_many"]
 
 _STEMMER = Stemmer.Stemmer("english")
 
@@ -17,6 +17,14 @@ def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased, stop-word-free terms of ``text``, as BM25 sees them."""
     tokens = bm25s.tokenize([text], stemmer=_STEMMER, return_ids=False, show_progress=False)
     return list(tokens[0]) if tokens else []
+
+
+def content_terms_many(texts: Sequence[str]) -> list[list[str]]:
+    """:func:`content_terms` of many texts in one call."""
+    if not texts:
+        return []
+    tokens = bm25s.tokenize(list(texts), stemmer=_STEMMER, return_ids=False, show_progress=False)
+    return [list(t) for t in tokens]
 
 
 class LexicalIndex:

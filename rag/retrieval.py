@@ -3,21 +3,27 @@ scored within the retrieved passages."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
+import Stemmer
 
+from rag.answer_types import AnswerType, classify_question, question_words
 from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, content_terms, content_terms_many
+from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_match
 from rag.store import IndexStore
 
 __all__ = [
     "Fusion",
     "HybridRetriever",
     "PassageRetriever",
+    "QuestionCoverage",
     "RetrievalParams",
     "ScoredPassage",
     "ScoredSentence",
@@ -85,12 +91,34 @@ class ScoredSentence:
     passage_score: float
     passage_lexical: float = 0.0
     """Best raw BM25 score among the retrieved passages that hold this sentence."""
+    probability: float | None = None
+    """The learned ranker's probability that this sentence holds the answer (None without a ranker)."""
+    type_match: bool = False
+    """The sentence holds an answer of the kind the question asks for (entity type or reason/list cue)."""
 
 
 class PassageRetriever(Protocol):
     """Anything that ranks passages for a question."""
 
     def search(self, query: str, k: int, **overrides: Any) -> list[ScoredPassage]: ...
+
+
+_WORD = re.compile(r"\w+")
+_STEM = Stemmer.Stemmer("english").stemWord
+_NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w'’-]*|\d[\d,.]*)")
+
+
+@dataclass(frozen=True)
+class QuestionCoverage:
+    """How much of a question the corpus mentions at all (not whether it answers it)."""
+
+    terms: float
+    """IDF-weighted share of the question's content terms that occur in some indexed sentence."""
+    named: float
+    """Share of the question's names and numbers (capitalised words after the first, digits) found
+    anywhere in the articles; 1.0 when the question has none."""
+    missing: tuple[str, ...] = ()
+    """The names and numbers not found."""
 
 
 def _unit_max(values: np.ndarray) -> np.ndarray:
@@ -101,10 +129,17 @@ def _unit_max(values: np.ndarray) -> np.ndarray:
 class HybridRetriever:
     """Fuses FAISS and BM25 passage rankings, and ranks the sentences of the best passages."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, params: RetrievalParams | None = None) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        params: RetrievalParams | None = None,
+        ranker: LinearRanker | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.params = params or RetrievalParams()
+        self.ranker = ranker
         self._passage_bm25 = LexicalIndex(self._lexical_texts(store.passages))
         # The evidence a passage itself holds (ScoredPassage.lexical, read by the answer's confidence)
         # is scored without the title, which every passage of a document shares.
@@ -116,6 +151,36 @@ class HybridRetriever:
         )
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
         self._passage_vectors = store.passage_vectors() if store.passages else np.zeros((0, 1), np.float32)
+        self._sentence_terms = [frozenset(t) for t in content_terms_many([s.text for s in store.sentences])]
+        titles = {doc_id: frozenset(content_terms(d.title)) for doc_id, d in store.documents.items()}
+        self._term_df: Counter[str] = Counter()
+        for terms in self._sentence_terms:
+            self._term_df.update(terms)
+        self._words = frozenset(
+            _STEM(w.casefold()) for d in store.documents.values() for w in _WORD.findall(f"{d.title} {d.text}")
+        )
+        self._title_terms = [titles.get(s.doc_id, frozenset()) for s in store.sentences]
+        self._neighbours: list[tuple[int | None, int | None]] = []
+        self._position: list[float] = []
+        self._first: list[float] = []
+        sentences = store.sentences
+        first_row = 0
+
+        def same_run(row: int, other: int) -> bool:
+            return (
+                0 <= other < len(sentences)
+                and sentences[other].doc_id == sentences[row].doc_id
+                and sentences[other].section == sentences[row].section
+            )
+
+        for row, sentence in enumerate(sentences):
+            if row == 0 or sentences[row - 1].doc_id != sentence.doc_id:
+                first_row = row
+            self._neighbours.append(
+                (row - 1 if same_run(row, row - 1) else None, row + 1 if same_run(row, row + 1) else None)
+            )
+            self._position.append(float(row - first_row))
+            self._first.append(1.0 if row == first_row else 0.0)
 
     def _lexical_texts(self, records: Sequence[Passage] | Sequence[Sentence]) -> list[str]:
         if not self.params.lexical_title_context:
@@ -184,12 +249,60 @@ class HybridRetriever:
         *,
         query_vector: np.ndarray | None = None,
         include_headings: bool = False,
+        use_ranker: bool = True,
         **overrides: Any,
     ) -> list[ScoredSentence]:
-        """Score every sentence of ``passages``: dense similarity, BM25 and its passage's score."""
+        """Score every sentence of ``passages``: with the learned ranker when there is one, otherwise
+        a weighted sum of dense similarity, BM25 and its passage's score."""
         params = self._params(overrides)
-        if not passages:
+        vector = self.embed_query(query) if query_vector is None else query_vector
+        found = self.sentence_signals(query, passages, query_vector=vector, include_headings=include_headings)
+        if found is None:
             return []
+        signals, passage_lexical = found
+        rows = signals.rows
+        dense, lexical = signals.dense, signals.lexical
+        lexical_norm = _unit_max(lexical)
+        ranker = self.ranker if use_ranker else None
+        probabilities = ranker.probabilities(sentence_features(signals)) if ranker is not None else None
+        passage_score = dict(zip(rows, signals.passage_score.tolist(), strict=True))
+        scored_sentences = []
+        for position, row in enumerate(rows):
+            if probabilities is not None:
+                score = float(probabilities[position])
+            else:
+                score = (
+                    params.sentence_dense_weight * float(dense[position])
+                    + params.sentence_lexical_weight * float(lexical_norm[position])
+                    + params.sentence_passage_weight * passage_score[row]
+                )
+            scored_sentences.append(
+                ScoredSentence(
+                    row,
+                    self.store.sentences[row],
+                    score,
+                    float(dense[position]),
+                    float(lexical[position]),
+                    passage_score[row],
+                    passage_lexical[row],
+                    None if probabilities is None else score,
+                    bool(signals.type_match[position]),
+                )
+            )
+        scored_sentences.sort(key=lambda s: (-s.score, s.row))
+        return scored_sentences
+
+    def sentence_signals(
+        self,
+        query: str,
+        passages: Sequence[ScoredPassage],
+        *,
+        query_vector: np.ndarray | None = None,
+        include_headings: bool = False,
+    ) -> tuple[CandidateSignals, dict[int, float]] | None:
+        """Signals of every sentence of ``passages`` and, per row, its passages' best raw BM25."""
+        if not passages:
+            return None
         vector = self.embed_query(query) if query_vector is None else query_vector
         best = max(p.score for p in passages)
         floor = min(p.score for p in passages)
@@ -203,32 +316,95 @@ class HybridRetriever:
                 passage_lexical[row] = max(passage_lexical.get(row, 0.0), scored.lexical)
         rows = [r for r in passage_score if include_headings or not self.store.sentences[r].is_heading]
         if not rows:
-            return []
-        row_array = np.asarray(rows)
-        dense = self._sentence_vectors[row_array] @ vector
+            return None
         lexical_all = self._sentence_bm25.scores(query)
-        lexical = lexical_all[row_array]
-        lexical_norm = _unit_max(lexical)
-        scored_sentences = []
-        for position, row in enumerate(rows):
-            score = (
-                params.sentence_dense_weight * float(dense[position])
-                + params.sentence_lexical_weight * float(lexical_norm[position])
-                + params.sentence_passage_weight * passage_score[row]
-            )
-            scored_sentences.append(
-                ScoredSentence(
-                    row,
-                    self.store.sentences[row],
-                    score,
-                    float(dense[position]),
-                    float(lexical[position]),
-                    passage_score[row],
-                    passage_lexical[row],
+        return self.candidate_signals(query, rows, vector, lexical_all, passage_score), passage_lexical
+
+    def candidate_signals(
+        self,
+        query: str,
+        rows: Sequence[int],
+        vector: np.ndarray,
+        lexical_all: np.ndarray,
+        passage_score: dict[int, float],
+        answer_type: AnswerType | None = None,
+    ) -> CandidateSignals:
+        """The raw signals the ranker's features are made of, for the sentences at ``rows``."""
+        answer_type = classify_question(query) if answer_type is None else answer_type
+        asked = question_words(query)
+        terms = frozenset(content_terms(query))
+        store = self.store
+        n = len(rows)
+        row_array = np.asarray(rows, dtype=np.int64)
+        dense = self._sentence_vectors[row_array] @ vector if n else np.zeros(0)
+        type_cache: dict[int, float] = {}
+
+        def type_of(row: int) -> float:
+            if row not in type_cache:
+                sentence = store.sentences[row]
+                entities = store.entities[row] if row < len(store.entities) else ()
+                type_cache[row] = typed_match(
+                    answer_type, entities, sentence.text, store.documents[sentence.doc_id].text, asked
                 )
-            )
-        scored_sentences.sort(key=lambda s: (-s.score, s.row))
-        return scored_sentences
+            return type_cache[row]
+
+        def cover(found: frozenset[str]) -> float:
+            return len(terms & found) / len(terms) if terms else 0.0
+
+        names = ("coverage", "coverage_n", "type", "n_type", "cue", "n_dense", "n_lex", "title", "pos", "first", "len")
+        arrays = {name: np.zeros(n) for name in (*names, "quote")}
+        for i, row in enumerate(rows):
+            sentence = store.sentences[row]
+            neighbours = [r for r in self._neighbours[row] if r is not None]
+            own = self._sentence_terms[row]
+            arrays["coverage"][i] = cover(own)
+            arrays["coverage_n"][i] = cover(own.union(*(self._sentence_terms[r] for r in neighbours)))
+            arrays["type"][i] = type_of(row)
+            arrays["n_type"][i] = max((type_of(r) for r in neighbours), default=0.0)
+            arrays["cue"][i] = 1.0 if answer_type in (AnswerType.REASON, AnswerType.LIST) and type_of(row) else 0.0
+            if neighbours:
+                arrays["n_dense"][i] = float(max(self._sentence_vectors[neighbours] @ vector))
+                arrays["n_lex"][i] = float(max(lexical_all[neighbours]))
+            arrays["title"][i] = cover(self._title_terms[row])
+            arrays["pos"][i] = self._position[row]
+            arrays["first"][i] = self._first[row]
+            arrays["len"][i] = float(sentence.end - sentence.start)
+            arrays["quote"][i] = 1.0 if any(q in sentence.text for q in ('"', "“", "”")) else 0.0
+        return CandidateSignals(
+            rows=list(rows),
+            dense=np.asarray(dense, dtype=np.float64),
+            lexical=np.asarray(lexical_all[row_array], dtype=np.float64) if n else np.zeros(0),
+            passage_score=np.asarray([passage_score.get(r, 0.0) for r in rows], dtype=np.float64),
+            coverage=arrays["coverage"],
+            coverage_with_neighbours=arrays["coverage_n"],
+            type_match=arrays["type"],
+            neighbour_type_match=arrays["n_type"],
+            cue=arrays["cue"],
+            neighbour_dense=arrays["n_dense"],
+            neighbour_lexical=arrays["n_lex"],
+            title_overlap=arrays["title"],
+            position=np.log1p(arrays["pos"]),
+            first_sentence=arrays["first"],
+            length=arrays["len"],
+            quote=arrays["quote"],
+            answer_type=answer_type,
+        )
+
+    def coverage(self, query: str) -> QuestionCoverage:
+        """Whether the articles mention the question's subject: its terms and its names and numbers."""
+        terms = set(content_terms(query))
+        total = len(self._sentence_terms) or 1
+        weights = {t: float(np.log((total + 1) / (self._term_df.get(t, 0) + 0.5))) for t in terms}
+        weight_sum = sum(weights.values())
+        present = sum(w for t, w in weights.items() if self._term_df.get(t, 0) > 0)
+        named = [m.group(0).strip(".,").casefold() for m in _NAMED.finditer(query.strip())]
+        named = [n for n in named if n]
+        missing = tuple(n for n in named if not all(_STEM(w) in self._words for w in _WORD.findall(n)))
+        return QuestionCoverage(
+            terms=present / weight_sum if weight_sum > 0 else 0.0,
+            named=1.0 - len(missing) / len(named) if named else 1.0,
+            missing=missing,
+        )
 
     def sentence_vector(self, row: int) -> np.ndarray:
         return self._sentence_vectors[row]

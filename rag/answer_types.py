@@ -1,0 +1,162 @@
+"""What a question asks for, and whether a sentence holds an answer of that kind.
+
+Questions are classified by rules on their wording (fast, per query); sentences carry entity
+spans found at index time (:mod:`rag.entities`), so matching costs no model call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rag.entities import Entity
+
+__all__ = [
+    "AnswerType",
+    "TypedSpan",
+    "answer_spans",
+    "classify_question",
+    "has_cue",
+    "question_words",
+]
+
+
+class AnswerType(StrEnum):
+    QUANTITY = "quantity"
+    DATE = "date"
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    REASON = "reason"
+    LIST = "list"
+    YES_NO = "yes_no"
+    DESCRIPTION = "description"
+
+
+# Entity labels (spaCy OntoNotes, plus the rule tagger's NAME) that answer each factoid type.
+LABELS: dict[AnswerType, frozenset[str]] = {
+    AnswerType.QUANTITY: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    AnswerType.DATE: frozenset({"DATE", "TIME"}),
+    # The small spaCy model often tags unfamiliar personal names as ORG, so a person may be either.
+    AnswerType.PERSON: frozenset({"PERSON", "ORG", "NAME"}),
+    AnswerType.ORGANISATION: frozenset({"ORG", "NORP", "NAME"}),
+    AnswerType.PLACE: frozenset({"GPE", "LOC", "FAC", "NAME"}),
+}
+FACTOID = frozenset(LABELS)
+
+_PERSON_NOUNS = (
+    "person|people|man|woman|official|officials|president|minister|leader|spokesman|spokeswoman|spokesperson|"
+    "commissioner|chief|head|director|general|commander|envoy|negotiator|ambassador|journalist|author|actor|"
+    "actress|singer|player|coach|ceo|founder|chairman|secretary|senator|governor|mayor|king|queen|prince|"
+    "judge|lawyer|scientist|artist|writer|member|representative|advisor|adviser|aide|politician|candidate|winner"
+)
+_ORG_NOUNS = (
+    "organi[sz]ation|company|agency|group|party|team|firm|institution|body|union|bank|network|"
+    "newspaper|university|ministry|department|committee|council|association|club|brand|airline|court|"
+    "outlet|platform|alliance|media|channel|broadcaster|website|bloc"
+)
+_PLACE_NOUNS = (
+    "country|countries|city|cities|town|region|state|province|place|nation|capital|island|continent|"
+    "location|venue|village|district|territory|site|area|port|border"
+)
+_QUANTITY_WORDS = (
+    r"how (?:many|much|long|far|old|large|big|high|often)|what (?:number|percentage|share|amount|proportion)"
+)
+
+_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
+    (
+        re.compile(r"\bwhy\b|\bwhat (?:is|was|are|were) the (?:reason|cause|purpose)|\bfor what (?:reason|purpose)"),
+        AnswerType.REASON,
+    ),
+    (re.compile(rf"\b(?:{_QUANTITY_WORDS})\b|\bwhat age\b"), AnswerType.QUANTITY),
+    (
+        re.compile(
+            r"\bwhen\b|\bwhat (?:year|date|day|month|time|decade|century)\b|\bon which (?:date|day)\b|"
+            r"\bwhich (?:year|date|day|month)\b|\bhow soon\b|\bwhat (?:is|was) the (?:date|day|year|deadline)\b"
+        ),
+        AnswerType.DATE,
+    ),
+    (
+        re.compile(
+            r"\b(?:which|what) (?:are |were )?(?:the )?(?:\w+ )?"
+            r"(?:categories|groups|types|kinds|steps|conditions|measures|challenges|problems|issues|topics)\b|"
+            r"\b(?:list|name) (?:the|all)\b"
+        ),
+        AnswerType.LIST,
+    ),
+    (re.compile(rf"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
+    (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{_ORG_NOUNS})\b"), AnswerType.ORGANISATION),
+    (
+        re.compile(rf"\bwho\b|\bwhom\b|\bwhose\b|\b(?:which|what) (?:\w+ )?(?:{_PERSON_NOUNS})\b|\bwhat is the name\b"),
+        AnswerType.PERSON,
+    ),
+    (
+        re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might)\b"),
+        AnswerType.YES_NO,
+    ),
+)
+
+_REASON_CUES = re.compile(
+    r"\b(?:because|due to|since|as a result|in order to|so that|owing to|given that|aims? to|"
+    r"intended to|so as to|reason|thanks to|after|amid|to (?:ensure|avoid|prevent|secure|protect))\b",
+    re.I,
+)
+_LIST_CUES = re.compile(r"(?:\b(?:includ(?:e|es|ed|ing)|such as|namely|among them|as well as)\b|:|—|;|, and\b)", re.I)
+_NUMBER = re.compile(r"\d")
+
+
+def classify_question(question: str) -> AnswerType:
+    """The kind of answer ``question`` asks for, by rules on its wording: the rule that matches
+    earliest in the question wins ("Who ... when ...?" asks for a person), ties by rule order."""
+    text = " ".join(question.casefold().split())
+    found = [(m.start(), order, t) for order, (p, t) in enumerate(_RULES) if (m := p.search(text)) is not None]
+    return min(found)[2] if found else AnswerType.DESCRIPTION
+
+
+def question_words(question: str) -> frozenset[str]:
+    """Lower-cased word forms of the question, to tell an answer from a repeat of the question."""
+    return frozenset(w.casefold() for w in re.findall(r"\w+", question))
+
+
+@dataclass(frozen=True)
+class TypedSpan:
+    """An entity of the asked-for type that is not just a word of the question."""
+
+    start: int
+    end: int
+    label: str
+
+
+def _novel(text: str, asked: frozenset[str]) -> bool:
+    words = [w.casefold() for w in re.findall(r"\w+", text)]
+    return bool(words) and not all(w in asked for w in words)
+
+
+def answer_spans(
+    answer_type: AnswerType, entities: Sequence[Entity], document_text: str, asked: frozenset[str]
+) -> list[TypedSpan]:
+    """Entities (document offsets) of ``answer_type`` that add something the question did not say."""
+    labels = LABELS.get(answer_type)
+    if labels is None:
+        return []
+    spans = []
+    for entity in entities:
+        if entity.label not in labels:
+            continue
+        text = document_text[entity.start : entity.end]
+        if answer_type is AnswerType.QUANTITY and not _NUMBER.search(text) and text.casefold() in {"one", "a", "an"}:
+            continue  # "one" is rarely the count asked for
+        if _novel(text, asked):
+            spans.append(TypedSpan(entity.start, entity.end, entity.label))
+    return spans
+
+
+def has_cue(answer_type: AnswerType, text: str) -> bool:
+    """Whether ``text`` has the wording a reason or list answer usually has."""
+    if answer_type is AnswerType.REASON:
+        return bool(_REASON_CUES.search(text))
+    if answer_type is AnswerType.LIST:
+        return bool(_LIST_CUES.search(text))
+    return False

@@ -1,0 +1,1 @@
+"""Fitted models shipped with the package (see benchmarks/fit_ranker.py)."""

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.answer_types import AnswerType, answer_spans, classify_question, has_cue, question_words
+from rag.entities import Entity
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many prisoners were exchanged?", AnswerType.QUANTITY),
+        ("How much did the deal cost?", AnswerType.QUANTITY),
+        ("When will the meeting take place?", AnswerType.DATE),
+        ("On what date did Umerov report?", AnswerType.DATE),
+        ("Who mediated the Istanbul agreements?", AnswerType.PERSON),
+        ("Which Russian official did Umerov meet?", AnswerType.PERSON),
+        ("Which organisation runs the camps?", AnswerType.ORGANISATION),
+        ("Which country offered to host the talks?", AnswerType.PLACE),
+        ("Where will the leaders meet?", AnswerType.PLACE),
+        ("Why does the council want the vote before March?", AnswerType.REASON),
+        ("What categories of prisoners were prioritised?", AnswerType.LIST),
+        ("Are civilians part of the negotiations?", AnswerType.YES_NO),
+        ("What is the current status of the exchange?", AnswerType.DESCRIPTION),
+    ],
+)
+def test_classify_question(question: str, expected: AnswerType) -> None:
+    assert classify_question(question) is expected
+
+
+def test_answer_spans_skip_entities_the_question_already_names() -> None:
+    text = "Ukraine and Russia swapped 84 soldiers in Istanbul on May 16."
+    entities = [
+        Entity(0, 7, "GPE"),
+        Entity(12, 18, "GPE"),
+        Entity(27, 29, "CARDINAL"),
+        Entity(42, 50, "GPE"),
+        Entity(54, 60, "DATE"),
+    ]
+    asked = question_words("Where did Ukraine and Russia swap soldiers?")
+    assert [text[s.start : s.end] for s in answer_spans(AnswerType.PLACE, entities, text, asked)] == ["Istanbul"]
+    asked = question_words("How many soldiers did Ukraine and Russia swap?")
+    assert [text[s.start : s.end] for s in answer_spans(AnswerType.QUANTITY, entities, text, asked)] == ["84"]
+    assert answer_spans(AnswerType.DESCRIPTION, entities, text, asked) == []
+
+
+def test_reason_and_list_cues() -> None:
+    assert has_cue(AnswerType.REASON, "The vote was delayed because the count was late.")
+    assert not has_cue(AnswerType.REASON, "The vote was delayed.")
+    assert has_cue(AnswerType.LIST, "This includes the wounded and the seriously ill.")
+    assert not has_cue(AnswerType.DATE, "because")
