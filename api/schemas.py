@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,11 +41,27 @@ class AnswerSentencePublic(BaseModel):
     citations: list[int]
 
 
+class ShortAnswerPublic(BaseModel):
+    text: str = Field(..., description="Exactly document[start:end], inside the first citation")
+    doc_id: str
+    start: int
+    end: int
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
     abstained: bool
     confidence: float
+    support: Literal["answer", "partial", "none"] = Field(
+        ...,
+        description="'answer': confident; 'partial': the articles discuss the subject, with weaker evidence; "
+        "'none': abstained",
+    )
+    answer_type: str = Field(..., description="What the question asks for: quantity, date, person, organisation, ...")
+    short_answer: ShortAnswerPublic | None = Field(
+        None, description="The entity, number or date that answers a factoid question, copied from the first citation"
+    )
     sentences: list[AnswerSentencePublic]
     citations: list[CitationPublic]
 

@@ -37,10 +37,15 @@ from benchmarks.common import (
     update_docs_section,
     utc_date,
 )
+from rag.answer import AnswerComposer
+from rag.answer_types import classify_question, question_words
 from rag.chunking import ChunkingParams, passages_of, sentences_of
 from rag.config import Settings
 from rag.documents import Block, Document
+from rag.entities import make_tagger
+from rag.evaluation.metrics import normalize_answer, token_f1
 from rag.lexical import LexicalIndex
+from rag.ranker import load_ranker
 from rag.retrieval import FUSIONS, INDEX_FIELDS, HybridRetriever, RetrievalParams
 from rag.store import IndexStore
 
@@ -58,6 +63,7 @@ REFERENCES = {
 # Ablations reported in every run after the shipped pipeline, as ``--variant`` specs: each undoes
 # part of what 0.2.0 changed, down to the 0.1.0 defaults (see docs/benchmarks.md).
 ABLATION_SPECS = (
+    "hand-set sentence weights (0.2.0 ranking):ranker=weighted",
     "0.1.0 defaults (top_k 8, sentence BM25 1.2/0.75, weights 0.5/0.2/0.3, no titles):"
     "top_k=8,s_k1=1.2,s_b=0.75,sentence_dense_weight=0.5,sentence_lexical_weight=0.2,sentence_passage_weight=0.3,"
     "title=-",
@@ -253,6 +259,8 @@ class PipelineVariant:
     sentence_bm25: tuple[float, float] = (_SHIPPED_RETRIEVAL.sentence_bm25_k1, _SHIPPED_RETRIEVAL.sentence_bm25_b)
     passage_bm25: tuple[float, float] = (1.2, 0.75)
     title: str = "dsp"
+    use_ranker: bool = True
+    """Rank sentences with the learned ranker (as shipped) or the hand-set weights of 0.2.0."""
 
 
 def _number(raw: str) -> int | float | str:
@@ -277,8 +285,13 @@ def parse_variant(spec: str) -> PipelineVariant:
     bm25 = {"s": list(shipped.sentence_bm25), "p": list(shipped.passage_bm25)}
     overrides: dict[str, Any] = {}
     top_k, title = shipped.top_k, shipped.title
+    use_ranker = True
     for key, value in values.items():
-        if key == "top_k":
+        if key == "ranker":
+            if value not in ("learned", "weighted"):
+                raise SystemExit(f"error: ranker takes 'learned' or 'weighted', not {value!r}")
+            use_ranker = value == "learned"
+        elif key == "top_k":
             top_k = int(value)
         elif key == "title":
             title = "" if value == "-" else str(value)
@@ -291,7 +304,9 @@ def parse_variant(spec: str) -> PipelineVariant:
         else:
             raise SystemExit(f"error: unknown variant key {key!r} in {spec!r}")
     RetrievalParams(**overrides)  # validate now, not after embedding
-    return PipelineVariant(label, top_k, overrides, (bm25["s"][0], bm25["s"][1]), (bm25["p"][0], bm25["p"][1]), title)
+    return PipelineVariant(
+        label, top_k, overrides, (bm25["s"][0], bm25["s"][1]), (bm25["p"][0], bm25["p"][1]), title, use_ranker
+    )
 
 
 class PipelineRunner:
@@ -329,7 +344,9 @@ class PipelineRunner:
             retriever._sentence_vectors = vectors
             try:
                 passages = retriever.search(question.text, variant.top_k, query_vector=vector, **variant.overrides)
-                ranked = retriever.rank_sentences(question.text, passages, query_vector=vector, **variant.overrides)
+                ranked = retriever.rank_sentences(
+                    question.text, passages, query_vector=vector, use_ranker=variant.use_ranker, **variant.overrides
+                )
             finally:
                 retriever._sentence_bm25, retriever._passage_bm25, retriever._sentence_vectors = self.shipped
             return [s.row for s in ranked[:CUTOFF]]
@@ -338,6 +355,44 @@ class PipelineRunner:
 
 
 # ---- main -----------------------------------------------------------------------------------
+
+
+def short_answers(
+    store: IndexStore,
+    retriever: HybridRetriever,
+    rank: Ranker,
+    questions: Sequence[Question],
+    vectors: np.ndarray,
+    judge: Judge,
+    span_rows: Sequence[set[int]],
+) -> ResultTable:
+    """hit@1 of the first cited span as the composer cites it (the top sentence plus a completing
+    neighbour) and short-answer exact match / F1 against SQuAD's gold answers (SQuAD normalisation;
+    no short answer scores 0)."""
+    composer = AnswerComposer(store, retriever._sentence_vectors)
+    sentence_hit = span_hit = given = exact = f1_sum = 0.0
+    for index, question in track(enumerate(questions), len(questions), "short answers"):
+        top = rank(index, question, vectors[index])[:1]
+        if not top:
+            continue
+        row = top[0]
+        answer_type, asked = classify_question(question.text), question_words(question.text)
+        first, last = composer.completed_span(row, answer_type, asked)
+        sentence_hit += row in span_rows[index]
+        span_hit += any(r in span_rows[index] for r in range(first, last + 1))
+        short = composer.short_answer(first, last, row, answer_type, asked, question.text)
+        if short is not None:
+            given += 1
+            exact += any(normalize_answer(short.text) == normalize_answer(a) for a in question.answers)
+            f1_sum += max(token_f1(short.text, a) for a in question.answers)
+    n = len(questions) or 1
+    table = ResultTable(["measure", "value"])
+    table.add("hit@1 span, top sentence alone", f"{sentence_hit / n:.3f}")
+    table.add("hit@1 span, first cited span (sentence + completing neighbour)", f"{span_hit / n:.3f}")
+    table.add("short answer given", f"{given / n:.3f}")
+    table.add("short answer exact match (all questions)", f"{exact / n:.3f}")
+    table.add("short answer F1 (all questions)", f"{f1_sum / n:.3f}")
+    return table
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -478,8 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     query_vectors = embedder.precompute([q.text for q in questions], "questions")
     clock.lap("embedding")
 
-    store, _ = IndexStore.build(corpus.documents, embedder, chunking)
-    retriever = HybridRetriever(store, embedder)
+    store, _ = IndexStore.build(corpus.documents, embedder, chunking, tagger=make_tagger("spacy"))
+    retriever = HybridRetriever(store, embedder, ranker=load_ranker())
     judge = Judge(store, corpus)
     sentence_bm25 = LexicalIndex([s.text for s in store.sentences])
     dense_all = query_vectors @ plain_vectors.T
@@ -518,6 +573,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock.lap("ranking")
 
     table.print(f"SQuAD v1.1 dev ReQA, {len(questions)} questions, {len(store.sentences)} candidate sentences")
+    answers = short_answers(store, retriever, runner.ranker(variants[0]), questions, query_vectors, judge, span_rows)
+    answers.print("Shipped pipeline: the cited span (with its completing neighbour) and the short answer")
+    clock.lap("short answers")
     print(f"share of questions whose gold span lies inside one segmented sentence (span ceiling): {ceiling:.3f}")
     print(
         "reference hit@1 on the same set-up (not measured here): "
@@ -526,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wall-clock: {clock.summary()}")
     if args.write_docs:
         body = _docs_body(args, argv, store, questions, len(corpus.questions), ceiling, table, clock, chunking)
+        body += "\nThe shipped pipeline's first cited span and short answer on the same questions:\n\n"
+        body += answers.markdown() + "\n"
         print(f"wrote section '{DOCS_HEADING}' of {update_docs_section(DOCS_HEADING, body)}")
     return 0
 
@@ -570,6 +630,8 @@ the sentence alone; *pipeline* runs `HybridRetriever.search` (top_k passages) th
 shipped. The ablation rows swap parts of the built retriever back (BM25 indexes, sentence vectors) and pass
 per-call overrides, to show what each change of 0.2.0 contributed:
 
+- **hand-set sentence weights**: shipped, but sentences ranked by the 0.2.0 weighted sum instead of the
+  learned ranker (`rag/models/ranker.json`, fitted on other SQuAD questions: see "Learned sentence ranker").
 - **0.1.0 defaults**: 8 passages per question; sentence BM25 k1 1.2, b 0.75; sentence weights dense 0.5,
   lexical 0.2, passage 0.3; no titles anywhere.
 - **without titles**: shipped, but BM25 and embeddings see the sentence or passage alone.

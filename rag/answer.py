@@ -6,11 +6,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from rag.retrieval import ScoredSentence
+from rag.answer_types import FACTOID, AnswerType, answer_spans, classify_question, has_cue, question_words
+from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
 
 __all__ = [
@@ -21,7 +22,11 @@ __all__ = [
     "AnswerSentence",
     "Citation",
     "ComposerParams",
+    "ShortAnswer",
+    "Support",
 ]
+
+Support = Literal["answer", "partial", "none"]
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
 # Best balanced abstention accuracy on tests/data/dev_gold.jsonl (`rag eval`, see docs/evaluation.md).
@@ -48,6 +53,16 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The entity, number or date inside the first cited span that answers a factoid question."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -56,13 +71,17 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     citations: tuple[Citation, ...] = ()
     debug: dict[str, float] = field(default_factory=dict, compare=False)
+    short_answer: ShortAnswer | None = None
+    answer_type: str = AnswerType.DESCRIPTION.value
+    support: Support = "none"
+    """``answer`` (confident), ``partial`` (on topic, weaker evidence) or ``none`` (abstained)."""
 
 
 @dataclass(frozen=True)
 class ComposerParams:
     max_sentences: int = 3
     mmr_lambda: float = 0.7
-    relative_cutoff: float = 0.85
+    relative_cutoff: float = 0.3
     """A sentence after the first is kept only if its score is at least this share of the best."""
     duplicate_similarity: float = 0.9
     """Sentences at least this similar (cosine) say the same thing: shown once, all cited."""
@@ -72,6 +91,17 @@ class ComposerParams:
     """BM25 score at which the lexical half of the confidence reaches 0.5."""
     confidence_evidence_sentences: int = 2
     """How many of the best sentences' passages the confidence reads its BM25 evidence from."""
+    partial_threshold: float = 0.2
+    """Below ``abstain_threshold`` but at least this confident, a question whose subject the articles
+    cover gets a partial answer; below it, the service abstains."""
+    min_named_coverage: float = 0.5
+    """Share of the question's names and numbers that must occur in the articles, or it abstains."""
+    min_term_coverage: float = 0.3
+    """IDF-weighted share of the question's terms that must occur in the articles for a partial answer."""
+    require_answer_type: bool = True
+    """A factoid question (how many, when, who, where, which organisation) is answered only when the
+    first cited span holds an entity of that type; otherwise the service abstains rather than show a
+    sentence that cannot be the answer."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -82,6 +112,9 @@ class ComposerParams:
             "duplicate_similarity",
             "abstain_threshold",
             "confidence_dense_weight",
+            "partial_threshold",
+            "min_named_coverage",
+            "min_term_coverage",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -89,6 +122,21 @@ class ComposerParams:
             raise ValueError("lexical_saturation must be positive")
         if self.confidence_evidence_sentences < 1:
             raise ValueError("confidence_evidence_sentences must be at least 1")
+
+
+_BACK_REFERENCE = re.compile(
+    r"^[\"“‘']?(?:He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such|There|"
+    r"The (?:move|decision|deal|agreement|plan|proposal|show|step|process|exchange|swap|talks|meeting|report|"
+    r"statement|figure|number|list|group|measure|initiative|effort|goal|aim|reason|idea))\b"
+)
+_FORWARD_CUE = re.compile(
+    r"^[\"“‘']?(?:This includes|These include|They include|Those include|Among them|That is because|"
+    r"That's because|That’s because|This is because|Because|The reason|The goal|The aim|It includes|These are|"
+    r"They are|Including)\b"
+)
+_SUBJECT_PRONOUN = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|That|These|Those)\b")
+_QUOTE = re.compile(r"[\"“”]")
+MAX_COMPLETED_CHARS = 700
 
 
 def _normalised(text: str) -> str:
@@ -117,16 +165,148 @@ class AnswerComposer:
         w = params.confidence_dense_weight
         return round(w * dense + (1 - w) * lexical, 4)
 
-    def compose(self, question: str, ranked: Sequence[ScoredSentence], **overrides: Any) -> Answer:
+    def support(self, confidence: float, coverage: QuestionCoverage | None, params: ComposerParams) -> Support:
+        """``answer``, ``partial`` or ``none``: confident evidence answers; weaker evidence about a subject
+        the articles cover is a partial answer; a subject they never mention is abstained on."""
+        return self.support_of(confidence, coverage, params)
+
+    @staticmethod
+    def support_of(confidence: float, coverage: QuestionCoverage | None, params: ComposerParams) -> Support:
+        """:meth:`support` as a plain function of its inputs (the evaluation replays it per threshold)."""
+        if coverage is not None and coverage.named < params.min_named_coverage:
+            return "none"
+        if confidence >= params.abstain_threshold:
+            return "answer"
+        covered = coverage is None or coverage.terms >= params.min_term_coverage
+        if covered and confidence >= min(params.partial_threshold, params.abstain_threshold):
+            return "partial"
+        return "none"
+
+    def compose(
+        self,
+        question: str,
+        ranked: Sequence[ScoredSentence],
+        *,
+        coverage: QuestionCoverage | None = None,
+        **overrides: Any,
+    ) -> Answer:
         params = replace(self.params, **overrides) if overrides else self.params
+        answer_type = classify_question(question)
         if not ranked:
-            return Answer(question, ABSTAIN_MESSAGE, True, 0.0)
+            return Answer(question, ABSTAIN_MESSAGE, True, 0.0, answer_type=answer_type.value)
         best = ranked[0]
         confidence = self.confidence(ranked, params)
-        if confidence < params.abstain_threshold:
-            return Answer(question, ABSTAIN_MESSAGE, True, confidence, debug={"best_score": best.score})
+        support = self.support(confidence, coverage, params)
+        if support == "none":
+            return Answer(
+                question,
+                ABSTAIN_MESSAGE,
+                True,
+                confidence,
+                debug={"best_score": best.score},
+                answer_type=answer_type.value,
+            )
         groups = self._select(ranked, params)
-        return self._render(question, confidence, groups)
+        answer = self._render(question, confidence, groups, answer_type)
+        if params.require_answer_type and answer_type in FACTOID and answer.short_answer is None:
+            return Answer(
+                question,
+                ABSTAIN_MESSAGE,
+                True,
+                confidence,
+                debug={"best_score": best.score, "no_typed_answer": 1.0},
+                answer_type=answer_type.value,
+            )
+        return replace(answer, support=support)
+
+    # ---- completing the match -------------------------------------------------------------
+    def _neighbour(self, row: int, step: int) -> int | None:
+        """The sentence before (``step=-1``) or after (``+1``) ``row`` in the same paragraph run."""
+        other = row + step
+        sentences = self.store.sentences
+        if not 0 <= other < len(sentences):
+            return None
+        here, there = sentences[row], sentences[other]
+        if there.doc_id != here.doc_id or there.section != here.section or there.is_heading:
+            return None
+        return other
+
+    def _typed(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> bool:
+        sentence = self.store.sentences[row]
+        entities = self.store.entities[row] if row < len(self.store.entities) else ()
+        text = self.store.documents[sentence.doc_id].text
+        if answer_type in FACTOID:
+            return bool(answer_spans(answer_type, entities, text, asked))
+        return has_cue(answer_type, sentence.text)
+
+    def completed_span(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> tuple[int, int]:
+        """The first and last sentence rows of the cited span for the sentence at ``row``.
+
+        A sentence that points forward ("This includes ...", a colon) or leaves the asked-for reason,
+        list or entity to the next sentence is cited together with it; one that opens with a pronoun
+        and names nobody is cited with the sentence before it. Every character stays the article's own.
+        """
+        sentences = self.store.sentences
+        first = last = row
+        lead = sentences[row].text
+        nxt = self._neighbour(row, +1)
+        if nxt is not None:
+            following = sentences[nxt].text
+            lead_has = self._typed(row, answer_type, asked)
+            if (
+                lead.rstrip().endswith(":")
+                or _FORWARD_CUE.search(following)
+                or (
+                    not lead_has
+                    and self._typed(nxt, answer_type, asked)
+                    and (
+                        _BACK_REFERENCE.search(following)
+                        or (answer_type is AnswerType.REASON and bool(_QUOTE.search(following)))
+                    )
+                )
+            ):
+                last = nxt
+        previous = self._neighbour(row, -1)
+        if previous is not None and _SUBJECT_PRONOUN.search(lead):
+            entities = self.store.entities[row] if row < len(self.store.entities) else ()
+            names = {"PERSON", "ORG", "GPE", "NORP", "NAME"}
+            if not any(e.label in names for e in entities):
+                first = previous
+        while sentences[last].end - sentences[first].start > MAX_COMPLETED_CHARS and last > row:
+            last -= 1
+        while sentences[last].end - sentences[first].start > MAX_COMPLETED_CHARS and first < row:
+            first += 1
+        return first, last
+
+    def short_answer(
+        self, first: int, last: int, lead: int, answer_type: AnswerType, asked: frozenset[str], question: str
+    ) -> ShortAnswer | None:
+        """The entity of the asked-for type inside rows ``first..last``, nearest the question's own words
+        in the lead sentence; None when the question is not a factoid or no such entity is there."""
+        if answer_type not in FACTOID:
+            return None
+        sentence = self.store.sentences[lead]
+        text = self.store.documents[sentence.doc_id].text
+        candidates = []
+        for row in range(first, last + 1):
+            entities = self.store.entities[row] if row < len(self.store.entities) else ()
+            for span in answer_spans(answer_type, entities, text, asked):
+                candidates.append((row != lead, span))
+        if not candidates:
+            return None
+        anchors = [
+            sentence.start + m.start()
+            for m in re.finditer(r"\w+", sentence.text)
+            if len(m.group(0)) > 3 and m.group(0).casefold() in asked
+        ] or [sentence.start]
+
+        def distance(item: tuple[bool, Any]) -> tuple[bool, int, int]:
+            outside, span = item
+            specific = 0 if span.label != "NAME" else 1
+            return outside, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
+
+        _, best = min(candidates, key=distance)
+        return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)
 
     def _similar(self, a: ScoredSentence, b: ScoredSentence) -> float:
         return float(self.sentence_vectors[a.row] @ self.sentence_vectors[b.row])
@@ -166,27 +346,56 @@ class AnswerComposer:
             pool = [c for c in pool if c is not chosen]
         return groups
 
-    def _render(self, question: str, confidence: float, groups: list[list[ScoredSentence]]) -> Answer:
+    def _render(
+        self,
+        question: str,
+        confidence: float,
+        groups: list[list[ScoredSentence]],
+        answer_type: AnswerType = AnswerType.DESCRIPTION,
+    ) -> Answer:
+        asked = question_words(question)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
+        short: ShortAnswer | None = None
+        covered: set[int] = set()
         for group in groups:
+            lead = group[0]
+            if lead.row in covered:
+                continue  # already cited as the completion of an earlier sentence
+            first, last = self.completed_span(lead.row, answer_type, asked)
+            covered.update(range(first, last + 1))
+            if not citations:
+                short = self.short_answer(first, last, lead.row, answer_type, asked, question)
             ids = []
-            for member in group:
+            for position, member in enumerate(group):
                 sentence = member.sentence
                 document = self.store.documents[sentence.doc_id]
+                start, end = sentence.start, sentence.end
+                if position == 0:
+                    start, end = self.store.sentences[first].start, self.store.sentences[last].end
                 citation = Citation(
                     id=len(citations) + 1,
                     doc_id=sentence.doc_id,
                     title=document.title,
                     source=document.source,
                     url=document.url,
-                    text=sentence.text,
-                    start=sentence.start,
-                    end=sentence.end,
+                    text=document.text[start:end],
+                    start=start,
+                    end=end,
                     score=round(member.score, 4),
                 )
                 citations.append(citation)
                 ids.append(citation.id)
-            sentences.append(AnswerSentence(group[0].sentence.text, tuple(ids)))
+            sentences.append(AnswerSentence(citations[ids[0] - 1].text, tuple(ids)))
         text = " ".join(s.text + " " + "".join(f"[{i}]" for i in s.citations) for s in sentences)
-        return Answer(question, text, False, confidence, tuple(sentences), tuple(citations))
+        return Answer(
+            question,
+            text,
+            False,
+            confidence,
+            tuple(sentences),
+            tuple(citations),
+            short_answer=short,
+            answer_type=answer_type.value,
+            support="answer",
+        )

@@ -46,7 +46,17 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="share of the 'title: sentence' embedding in a sentence's vector"
     )
 
+    entity_tagger: Literal["spacy", "rules", "none"] = Field(
+        "spacy", description="named entities found at index time: spaCy's small English model, rules, or none"
+    )
+
     # Retrieval and answers
+    ranker: str = Field(
+        "learned",
+        min_length=1,
+        description="sentence ranking: 'learned' (the shipped model), 'weighted' (hand-set weights) "
+        "or the path of a ranker JSON fitted by benchmarks/fit_ranker.py",
+    )
     fusion: Literal["rrf", "weighted", "dense", "bm25"] = "weighted"
     retrieval_depth: int = Field(50, ge=1, le=10_000)
     dense_weight: float = Field(0.5, ge=0, le=1)
@@ -59,7 +69,7 @@ class Settings(BaseSettings):
     top_k: int = Field(16, ge=1, le=100, description="passages whose sentences are considered for an answer")
     max_sentences: int = Field(3, ge=1, le=10)
     mmr_lambda: float = Field(0.7, ge=0, le=1)
-    relative_cutoff: float = Field(0.85, ge=0, le=1)
+    relative_cutoff: float = Field(0.3, ge=0, le=1)
     duplicate_similarity: float = Field(0.9, ge=0, le=1)
     abstain_threshold: float = Field(
         DEFAULT_ABSTAIN_THRESHOLD, ge=0, le=1, description="chosen by `rag eval` on the development set"
@@ -67,6 +77,16 @@ class Settings(BaseSettings):
     confidence_dense_weight: float = Field(0.1, ge=0, le=1)
     lexical_saturation: float = Field(6.0, gt=0, le=1000)
     confidence_evidence_sentences: int = Field(2, ge=1, le=50)
+    partial_threshold: float = Field(0.2, ge=0, le=1, description="lowest confidence for a partial answer")
+    min_named_coverage: float = Field(
+        0.5, ge=0, le=1, description="share of the question's names and numbers the articles must mention"
+    )
+    min_term_coverage: float = Field(
+        0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
+    )
+    require_answer_type: bool = Field(
+        True, description="abstain on a factoid question whose cited sentence holds no answer of the asked type"
+    )
 
     # HTTP service
     host: str = "127.0.0.1"
@@ -129,6 +149,10 @@ class Settings(BaseSettings):
             confidence_dense_weight=self.confidence_dense_weight,
             lexical_saturation=self.lexical_saturation,
             confidence_evidence_sentences=self.confidence_evidence_sentences,
+            partial_threshold=self.partial_threshold,
+            min_named_coverage=self.min_named_coverage,
+            min_term_coverage=self.min_term_coverage,
+            require_answer_type=self.require_answer_type,
         )
 
     def masked(self) -> dict[str, Any]:

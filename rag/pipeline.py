@@ -13,15 +13,17 @@ from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.chunking import ChunkingParams
 from rag.documents import Document
 from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from rag.entities import EntityTagger, make_tagger
 from rag.faq import FaqDocument, parse_faq
 from rag.ingest import load_documents
+from rag.ranker import LinearRanker, load_ranker
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
-from rag.store import BuildStats, IndexNotFoundError, IndexStore, corpus_fingerprint
+from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexStore, corpus_fingerprint
 
 if TYPE_CHECKING:
     from rag.config import Settings
 
-__all__ = ["IndexStatus", "QAPipeline", "build_pipeline", "make_embedder", "open_index"]
+__all__ = ["IndexStatus", "QAPipeline", "build_pipeline", "make_embedder", "make_ranker", "open_index"]
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +47,36 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
+    tagger: EntityTagger | None = None,
 ) -> tuple[IndexStore, IndexStatus]:
     """Load the index at ``index_dir`` or (re)build it when the corpus changed.
 
     An index built with another model or other chunking is refused with a message that says
-    how to rebuild, unless ``rebuild`` is set. Unchanged documents keep their vectors.
+    how to rebuild, unless ``rebuild`` is set. Unchanged documents keep their vectors. An index
+    whose entities were found by another tagger is rebuilt.
     """
+    tagger = tagger or make_tagger("rules")
     started = time.perf_counter()
     previous: IndexStore | None = None
     try:
         previous = IndexStore.load(index_dir)
     except IndexNotFoundError:
         previous = None
+    except IndexOutdatedError as exc:
+        log.info("%s; rebuilding it from the corpus", exc)
+        previous = None
     if previous is not None and not rebuild:
         previous.check_compatible(embedder.model_name, params, index_dir)
-        if previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
+        same_tagger = previous.manifest.get("entity_tagger") == tagger.name
+        if same_tagger and previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
             return previous, IndexStatus("loaded", time.perf_counter() - started)
-        log.info("corpus changed since the index was built; updating %s", index_dir)
+        log.info(
+            "%s since the index was built; updating %s",
+            "corpus changed" if same_tagger else f"entity tagger changed to {tagger.name}",
+            index_dir,
+        )
     store, stats = IndexStore.build(
-        documents, embedder, params, previous=None if rebuild else previous, progress=progress
+        documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
     )
     store.save(index_dir)
     action = "updated" if previous is not None and not rebuild else "built"
@@ -82,14 +95,19 @@ class QAPipeline:
         composer: ComposerParams | None = None,
         top_k: int = 16,
         faq: Sequence[FaqDocument] = (),
+        ranker: LinearRanker | None = None,
+        tagger: EntityTagger | None = None,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         self.store = store
         self.embedder = embedder
-        self.retriever = HybridRetriever(store, embedder, retrieval)
+        self.retriever = HybridRetriever(store, embedder, retrieval, ranker)
         self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer)
         self.top_k = top_k
+        self.ranker = ranker
+        self.tagger = tagger or make_tagger("rules")
+        """Finds entities in documents added later (the index records which tagger it was built with)."""
         self.faq = list(faq)
         self.index_status: IndexStatus | None = None
 
@@ -106,15 +124,26 @@ class QAPipeline:
         top_k: int = 16,
         rebuild: bool = False,
         progress: ProgressCallback | None = None,
+        tagger: EntityTagger | None = None,
+        ranker: LinearRanker | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths``, open (or build) the index, and return a ready pipeline."""
         articles, faq_documents = load_documents(paths)
         embedder = embedder or SentenceTransformerEmbedder()
         store, status = open_index(
-            articles, embedder, chunking or ChunkingParams(), index_dir, rebuild=rebuild, progress=progress
+            articles,
+            embedder,
+            chunking or ChunkingParams(),
+            index_dir,
+            rebuild=rebuild,
+            progress=progress,
+            tagger=tagger,
         )
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
-        return cls(store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq), status
+        pipeline = cls(
+            store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq, ranker=ranker, tagger=tagger
+        )
+        return pipeline, status
 
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question is not the slow one."""
@@ -145,7 +174,8 @@ class QAPipeline:
         vector = self.retriever.embed_query(question)
         passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector, **retrieval)
         ranked = self.retriever.rank_sentences(question, passages, query_vector=vector, **retrieval)
-        return self.composer.compose(question, ranked, **composer)
+        coverage = self.retriever.coverage(question)
+        return self.composer.compose(question, ranked, coverage=coverage, **composer)
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -159,6 +189,13 @@ def make_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embed_batch_size,
         allow_download=settings.allow_model_download,
     )
+
+
+def make_ranker(settings: Settings) -> LinearRanker | None:
+    """The sentence ranker the settings name: the shipped one, a fitted JSON file, or none (hand-set weights)."""
+    if settings.ranker == "weighted":
+        return None
+    return load_ranker(None if settings.ranker == "learned" else settings.ranker)
 
 
 def build_pipeline(
@@ -180,6 +217,8 @@ def build_pipeline(
         top_k=settings.top_k,
         rebuild=rebuild,
         progress=progress,
+        tagger=make_tagger(settings.entity_tagger),
+        ranker=make_ranker(settings),
     )
     log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)
     pipeline.index_status = status

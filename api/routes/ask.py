@@ -3,7 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from api.deps import PipelineDep, SettingsDep
-from api.schemas import AnswerSentencePublic, AskRequest, AskResponse, CitationPublic, ErrorResponse
+from api.schemas import (
+    AnswerSentencePublic,
+    AskRequest,
+    AskResponse,
+    CitationPublic,
+    ErrorResponse,
+    ShortAnswerPublic,
+)
 from rag.answer import Answer
 
 router = APIRouter(tags=["answers"])
@@ -15,6 +22,9 @@ def answer_public(answer: Answer) -> AskResponse:
         answer=answer.answer,
         abstained=answer.abstained,
         confidence=answer.confidence,
+        support=answer.support,
+        answer_type=answer.answer_type,
+        short_answer=ShortAnswerPublic(**vars(answer.short_answer)) if answer.short_answer else None,
         sentences=[AnswerSentencePublic(text=s.text, citations=list(s.citations)) for s in answer.sentences],
         citations=[CitationPublic(**vars(c)) for c in answer.citations],
     )

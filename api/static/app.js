@@ -287,8 +287,18 @@
     }
     var byId = new Map();
     data.citations.forEach(function (c) { byId.set(c.id, c); });
-    var answer = el("div", "answer");
+    var answer = el("div", data.support === "partial" ? "answer answer--partial" : "answer");
     answer.dataset.state = "answered";
+    answer.dataset.support = data.support || "answer";
+    if (data.support === "partial") {
+      answer.appendChild(el("p", "partial-note",
+        "Partial answer: the articles discuss this, but no sentence answers it directly."));
+    }
+    if (data.short_answer) {
+      var short = el("p", "short-answer", "Answer: ");
+      short.appendChild(el("strong", null, data.short_answer.text));
+      answer.appendChild(short);
+    }
     var text = el("p", "answer-text");
     data.sentences.forEach(function (sentence, index) {
       if (index > 0) text.appendChild(document.createTextNode(" "));

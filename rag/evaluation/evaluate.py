@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from statistics import fmean
 from typing import Any
 
 import numpy as np
 
-from rag.answer import ABSTAIN_MESSAGE, Answer
+from rag.answer import ABSTAIN_MESSAGE, Answer, AnswerComposer, ComposerParams, Support
+from rag.answer_types import FACTOID, AnswerType
 from rag.evaluation.gold import GoldItem
-from rag.evaluation.metrics import contains_gold, ndcg_at_k, percentile, rouge_l, token_f1
+from rag.evaluation.metrics import contains_gold, ndcg_at_k, normalize_answer, percentile, rouge_l, token_f1
 from rag.pipeline import QAPipeline
+from rag.retrieval import QuestionCoverage
 
-__all__ = ["KS", "EvaluationReport", "QuestionResult", "best_threshold", "evaluate", "sweep_thresholds"]
+__all__ = [
+    "KS",
+    "EvaluationReport",
+    "QuestionResult",
+    "best_threshold",
+    "calibration",
+    "evaluate",
+    "sweep_thresholds",
+]
 
 KS = (1, 3, 5, 10)
 
@@ -52,6 +62,15 @@ class QuestionResult:
     citations_total: int = 0
     cited_doc_ids: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+    support: Support = "none"
+    answer_type: str = "description"
+    short_answer: str | None = None
+    short_answer_em: bool | None = None
+    short_answer_f1: float | None = None
+    term_coverage: float = 1.0
+    named_coverage: float = 1.0
+    untyped: bool = False
+    """A factoid question whose composed first span holds no entity of the asked type."""
 
 
 @dataclass
@@ -60,12 +79,14 @@ class EvaluationReport:
     questions: list[QuestionResult]
     sweep: list[dict[str, float]]
     config: dict[str, Any]
+    calibration: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": self.config,
             "metrics": self.metrics,
             "threshold_sweep": self.sweep,
+            "calibration": self.calibration,
             "questions": [asdict(q) for q in self.questions],
         }
 
@@ -107,15 +128,28 @@ def evaluate(
     retrieval = dict(retrieval or {})
     composer = dict(composer or {})
     threshold = pipeline.composer.params.abstain_threshold if threshold is None else threshold
+    served_params = replace(pipeline.composer.params, **{**composer, "abstain_threshold": threshold})
+    # Composed with every abstention rule off, so the answer is known whatever the cut-offs.
+    unguarded = {
+        "abstain_threshold": 0.0,
+        "partial_threshold": 0.0,
+        "min_named_coverage": 0.0,
+        "require_answer_type": False,
+    }
     documents = pipeline.store.documents
     results: list[QuestionResult] = []
     references: list[tuple[int, str, str]] = []
     pipeline.warm_up()  # latency is per question, not the model's first load
     for done, item in enumerate(items, start=1):
         started = time.perf_counter()
-        answer = pipeline.ask(item.question, retrieval=retrieval, composer={**composer, "abstain_threshold": 0.0})
+        answer = pipeline.ask(item.question, retrieval=retrieval, composer={**composer, **unguarded})
         latency = (time.perf_counter() - started) * 1000
-        abstained = answer.abstained or answer.confidence < threshold
+        coverage = pipeline.retriever.coverage(item.question)
+        support = pipeline.composer.support(answer.confidence, coverage, served_params) if answer.sentences else "none"
+        untyped = AnswerType(answer.answer_type) in FACTOID and answer.short_answer is None
+        if served_params.require_answer_type and untyped:
+            support = "none"
+        abstained = support == "none"
         composed = _plain(answer)
         served = "" if abstained else composed
         result = QuestionResult(
@@ -128,6 +162,12 @@ def evaluate(
             served_answer=served or ABSTAIN_MESSAGE,
             latency_ms=round(latency, 2),
             cited_doc_ids=sorted({c.doc_id for c in answer.citations}),
+            support=support,
+            answer_type=answer.answer_type,
+            short_answer=None if abstained or answer.short_answer is None else answer.short_answer.text,
+            term_coverage=round(coverage.terms, 4),
+            named_coverage=round(coverage.named, 4),
+            untyped=untyped,
         )
         result.citations_total = len(answer.citations)
         result.citations_verified = sum(documents[c.doc_id].text[c.start : c.end] == c.text for c in answer.citations)
@@ -136,6 +176,10 @@ def evaluate(
             result.first_contains_gold = contains_gold(first, item.answers)
             result.any_contains_gold = contains_gold(served, item.answers)
             result.composed_contains_gold = contains_gold(composed, item.answers)
+            if AnswerType(answer.answer_type) in FACTOID:
+                short = result.short_answer or ""
+                result.short_answer_em = any(normalize_answer(short) == normalize_answer(a) for a in item.answers)
+                result.short_answer_f1 = round(max(token_f1(short, a) for a in item.answers), 4)
         if item.answerable and item.reference_answer:
             result.token_f1 = round(token_f1(served, item.reference_answer), 4)
             result.rouge_l = round(rouge_l(served, item.reference_answer), 4)
@@ -151,16 +195,17 @@ def evaluate(
             progress(done, len(items))
     _semantic_similarity(pipeline, results, references)
     metrics = _aggregate(results)
+    sweep = sweep_thresholds(results, served_params)
     config = {
         "questions": len(items),
         "abstain_threshold": threshold,
         "model": pipeline.embedder.model_name,
         "retrieval": {**asdict(pipeline.retriever.params), **retrieval},
-        "composer": {**asdict(pipeline.composer.params), **composer, "abstain_threshold": threshold},
+        "composer": asdict(served_params),
         "top_k": pipeline.top_k,
         "index": {k: pipeline.store.manifest.get(k) for k in ("corpus_fingerprint", "built_at", "chunking")},
     }
-    return EvaluationReport(metrics, results, sweep_thresholds(results), config)
+    return EvaluationReport(metrics, results, sweep, config, calibration(results))
 
 
 def _semantic_similarity(
@@ -201,6 +246,11 @@ def _aggregate(results: list[QuestionResult]) -> dict[str, float | None]:
     metrics["citations.precision"] = _mean([r.citation_precision for r in answerable])
     total = sum(r.citations_total for r in results)
     metrics["citations.verifiability"] = round(sum(r.citations_verified for r in results) / total, 4) if total else None
+    factoid = [r for r in answerable if r.short_answer_em is not None]
+    metrics["short_answer.em"] = _mean([r.short_answer_em for r in factoid])
+    metrics["short_answer.f1"] = _mean([r.short_answer_f1 for r in factoid])
+    metrics["short_answer.given"] = _mean([r.short_answer is not None for r in factoid])
+    metrics["support.partial"] = _mean([r.support == "partial" for r in results])
     metrics["abstention.unanswerable_abstained"] = _mean([r.abstained for r in unanswerable])
     metrics["abstention.answerable_wrongly_abstained"] = _mean([r.abstained for r in answerable])
     latencies = [r.latency_ms for r in results]
@@ -211,20 +261,31 @@ def _aggregate(results: list[QuestionResult]) -> dict[str, float | None]:
     return metrics
 
 
-def sweep_thresholds(results: Sequence[QuestionResult], step: float = 0.01) -> list[dict[str, float]]:
-    """For each threshold: share of unanswerable abstained, answerable wrongly abstained, and their
-    balance ``(abstained_unanswerable + answered_answerable) / 2``; also correct answers kept."""
+def _abstains(result: QuestionResult, params: ComposerParams) -> bool:
+    if params.require_answer_type and result.untyped:
+        return True
+    coverage = QuestionCoverage(result.term_coverage, result.named_coverage)
+    return AnswerComposer.support_of(result.confidence, coverage, params) == "none"
+
+
+def sweep_thresholds(
+    results: Sequence[QuestionResult], params: ComposerParams | None = None, step: float = 0.01
+) -> list[dict[str, float]]:
+    """For each abstention threshold (the confidence below which a question is not answered, even
+    partially): share of unanswerable abstained, answerable wrongly abstained, and their balance
+    ``(abstained_unanswerable + answered_answerable) / 2``; also correct answers kept. The coverage
+    rules of ``params`` apply at every threshold."""
+    params = params or ComposerParams()
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     rows = []
     for i in range(round(1 / step) + 1):
         threshold = round(i * step, 4)
-        abstained_u = fmean([r.confidence < threshold for r in unanswerable]) if unanswerable else 0.0
-        wrongly = fmean([r.confidence < threshold for r in answerable]) if answerable else 0.0
+        at = replace(params, partial_threshold=threshold, abstain_threshold=max(threshold, params.abstain_threshold))
+        abstained_u = fmean([_abstains(r, at) for r in unanswerable]) if unanswerable else 0.0
+        wrongly = fmean([_abstains(r, at) for r in answerable]) if answerable else 0.0
         correct = (
-            fmean([r.confidence >= threshold and bool(r.composed_contains_gold) for r in answerable])
-            if answerable
-            else 0.0
+            fmean([not _abstains(r, at) and bool(r.composed_contains_gold) for r in answerable]) if answerable else 0.0
         )
         balanced = (abstained_u + (1 - wrongly)) / 2 if unanswerable else 1 - wrongly
         rows.append(
@@ -234,6 +295,26 @@ def sweep_thresholds(results: Sequence[QuestionResult], step: float = 0.01) -> l
                 "answerable_wrongly_abstained": round(wrongly, 4),
                 "balanced_accuracy": round(balanced, 4),
                 "answerable_correct_and_answered": round(correct, 4),
+            }
+        )
+    return rows
+
+
+def calibration(results: Sequence[QuestionResult], bins: int = 5) -> list[dict[str, float]]:
+    """Reliability table: per confidence bin, how many questions fall in it and the share whose composed
+    answer is right (answerable, and it holds a gold answer; an unanswerable question counts as wrong)."""
+    rows = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [r for r in results if low <= r.confidence < high or (b == bins - 1 and r.confidence >= 1.0)]
+        right = [bool(r.answerable and r.composed_contains_gold) for r in members]
+        rows.append(
+            {
+                "low": round(low, 2),
+                "high": round(high, 2),
+                "questions": float(len(members)),
+                "mean_confidence": round(fmean([r.confidence for r in members]), 4) if members else 0.0,
+                "share_right": round(fmean(right), 4) if members else 0.0,
             }
         )
     return rows

@@ -128,17 +128,33 @@ def write_markdown(report: EvaluationReport, path: Path, *, title: str = "Evalua
         )
     lines += [
         "",
+        "## Calibration",
+        "",
+        "Per confidence bin: the share of questions whose composed answer is right (answerable and holding a",
+        "gold answer; an unanswerable question counts as wrong).",
+        "",
+        "| confidence | questions | mean confidence | share right |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for row in report.calibration:
+        lines.append(
+            f"| {row['low']:.1f}–{row['high']:.1f} | {int(row['questions'])} | {row['mean_confidence']:.3f} | "
+            f"{row['share_right']:.3f} |"
+        )
+    lines += [
+        "",
         "## Questions",
         "",
-        "| id | question | served answer | confidence | contains gold | rank |",
-        "| --- | --- | --- | ---: | --- | ---: |",
+        "| id | question | served answer | short answer | support | confidence | contains gold | rank |",
+        "| --- | --- | --- | --- | --- | ---: | --- | ---: |",
     ]
     for q in report.questions:
         gold = "n/a" if q.any_contains_gold is None else ("yes" if q.any_contains_gold else "no")
         if not q.answerable:
             gold = "abstained (correct)" if q.abstained else "answered (wrong)"
         lines.append(
-            f"| {q.id} | {_cell(q.question)} | {_cell(q.served_answer)} | {q.confidence:.3f} | {gold} | "
+            f"| {q.id} | {_cell(q.question)} | {_cell(q.served_answer)} | {_cell(q.short_answer or '-')} | "
+            f"{q.support} | {q.confidence:.3f} | {gold} | "
             f"{'-' if q.retrieval_rank is None else q.retrieval_rank} |"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,14 +162,14 @@ def write_markdown(report: EvaluationReport, path: Path, *, title: str = "Evalua
 
 
 def write_plot(report: EvaluationReport, path: Path) -> None:
-    """Two panels: the main quality metrics as bars, and the abstention threshold sweep."""
+    """Three panels: the main quality metrics as bars, the abstention threshold sweep, and calibration."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     shown = {k: v for k, v in report.metrics.items() if v is not None and not k.startswith(("latency.", "questions."))}
-    figure, (bars, sweep) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1.3, 1]})
+    figure, (bars, sweep, reliability) = plt.subplots(1, 3, figsize=(18, 5), gridspec_kw={"width_ratios": [1.3, 1, 1]})
     bars.barh(list(shown)[::-1], list(shown.values())[::-1], color="#3b6ea8")
     bars.set_xlim(0, 1)
     bars.set_title("Metrics")
@@ -171,6 +187,25 @@ def write_plot(report: EvaluationReport, path: Path) -> None:
     sweep.set_ylim(0, 1.02)
     sweep.set_title("Abstention sweep")
     sweep.legend(fontsize=8, loc="lower left")
+    filled = [row for row in report.calibration if row["questions"]]
+    reliability.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    reliability.plot(
+        [row["mean_confidence"] for row in filled], [row["share_right"] for row in filled], marker="o", label="measured"
+    )
+    for row in filled:
+        reliability.annotate(
+            str(int(row["questions"])),
+            (row["mean_confidence"], row["share_right"]),
+            fontsize=8,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    reliability.set_xlim(0, 1)
+    reliability.set_ylim(0, 1.02)
+    reliability.set_xlabel("confidence (bin mean; labels: questions per bin)")
+    reliability.set_ylabel("share of answers right")
+    reliability.set_title("Calibration")
+    reliability.legend(fontsize=8, loc="upper left")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

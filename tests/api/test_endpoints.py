@@ -18,9 +18,23 @@ def test_ask_returns_cited_sentences(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "When is the meeting of Chiefs of the General Staff?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "abstained", "confidence", "sentences", "citations"}
+    assert set(body) == {
+        "question",
+        "answer",
+        "abstained",
+        "confidence",
+        "support",
+        "answer_type",
+        "short_answer",
+        "sentences",
+        "citations",
+    }
     assert not body["abstained"] and body["sentences"]
+    assert body["answer_type"] == "date" and body["support"] in {"answer", "partial"}
     assert "January 5" in body["sentences"][0]["text"]
+    short = body["short_answer"]
+    assert short is not None and "January 5" in short["text"]
+    assert documents(client)[short["doc_id"]][short["start"] : short["end"]] == short["text"]
     ids = [c["id"] for c in body["citations"]]
     assert sorted(i for s in body["sentences"] for i in s["citations"]) == ids
     assert_citations_verbatim(body, documents(client))

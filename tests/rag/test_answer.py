@@ -89,3 +89,57 @@ def test_empty_question_is_an_error(small: QAPipeline) -> None:
 def test_invalid_composer_params(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ComposerParams(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def council(tmp_path: Path) -> QAPipeline:
+    corpus = tmp_path / "council-corpus"
+    corpus.mkdir()
+    (corpus / "vote.txt").write_text(
+        "City council vote\n"
+        "The council says its goal is a vote before March. "
+        "That is because the budget must pass before the spring session. "
+        "Rain fell on the town hall all week.\n",
+        encoding="utf-8",
+    )
+    (corpus / "other.txt").write_text(
+        "Harbour news\nThe harbour reopened on Tuesday after repairs costing 40 million euros.\n", encoding="utf-8"
+    )
+    pipeline, _ = QAPipeline.from_paths(
+        [corpus], tmp_path / "council-idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.05)
+    )
+    return pipeline
+
+
+def test_reason_in_the_next_sentence_is_cited_in_the_same_span(council: QAPipeline) -> None:
+    answer = council.ask("Why does the council want the vote before March?")
+    first = answer.sentences[0].text
+    assert first.startswith("The council says its goal is a vote before March.")
+    assert "because the budget must pass" in first
+    assert answer.answer_type == "reason"
+    assert_citations_verbatim(answer, texts(council))
+
+
+def test_a_self_contained_sentence_is_not_extended(council: QAPipeline) -> None:
+    answer = council.ask("When did the harbour reopen?")
+    assert answer.sentences[0].text == "The harbour reopened on Tuesday after repairs costing 40 million euros."
+
+
+def test_short_answer_is_the_typed_entity_inside_the_first_citation(small: QAPipeline, council: QAPipeline) -> None:
+    answer = council.ask("When did the harbour reopen?")
+    assert answer.short_answer is not None and answer.short_answer.text == "Tuesday"
+    document = council.store.documents[answer.short_answer.doc_id].text
+    assert document[answer.short_answer.start : answer.short_answer.end] == "Tuesday"
+    first = answer.citations[0]
+    assert first.start <= answer.short_answer.start < answer.short_answer.end <= first.end
+    assert small.ask("How many soldiers did the exchange free?").short_answer is not None
+
+
+def test_no_short_answer_for_descriptive_questions(council: QAPipeline) -> None:
+    answer = council.ask("What does the council say about its goal?")
+    assert answer.short_answer is None
+
+
+def test_subject_the_articles_never_mention_is_abstained(council: QAPipeline) -> None:
+    answer = council.ask("What is the population of Canada?")
+    assert answer.abstained and answer.support == "none"
