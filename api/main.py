@@ -13,12 +13,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
-from api.deps import ApiKeyDep
+from api.deps import ApiKeyDep, WriteKeyDep
+from api.middleware import BodySizeLimitMiddleware, RequestTimeoutMiddleware
 from api.observability import Metrics, install
 from api.routes import ask, documents, faq, health, pages, search
+from api.schemas import ErrorResponse
 from rag import __version__
 from rag.config import Settings, get_settings
+from rag.corpus import CorpusWriter
 from rag.pipeline import QAPipeline, build_pipeline
 
 log = logging.getLogger("api")
@@ -62,9 +66,19 @@ def _record_index(metrics: Metrics, pipeline: QAPipeline) -> None:
         metrics.model_load_seconds.set(load_seconds)
 
 
+_WRITE_PATHS = ("/documents", "/reindex")
+
+
+def _is_write(scope: Scope) -> bool:
+    """Writes are never cut short by the request timeout (a client must not be told a committed write failed)."""
+    path = str(scope.get("path", ""))
+    return scope.get("method") in ("POST", "DELETE") and path.startswith(_WRITE_PATHS)
+
+
 def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = None) -> FastAPI:
     """Build the app. Without ``pipeline``, the lifespan loads (or builds) the index from settings."""
     settings = settings or get_settings()
+    write_keys = settings.all_write_keys()  # read once: a missing key file fails at start-up, not per request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,17 +93,36 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
         version=__version__,
         summary="Extractive answers copied from news articles, each cited by document offsets.",
         lifespan=lifespan,
+        # What the guards in front of every route can answer (see api/middleware.py).
+        responses={
+            400: {"model": ErrorResponse, "description": "The body is not UTF-8 JSON, or Content-Length is bad"},
+            413: {"model": ErrorResponse, "description": "The request body is over RAG_MAX_BODY_BYTES"},
+            504: {"model": ErrorResponse, "description": "The request took over RAG_REQUEST_TIMEOUT_SECONDS"},
+        },
     )
     app.state.settings = settings
     app.state.pipeline = pipeline
     app.state.metrics = Metrics()
+    app.state.write_keys = write_keys
+
+    def publish(new: QAPipeline) -> None:
+        """Make a written pipeline current (in the writer's thread): its FAQ answers are composed first,
+        then one reference assignment swaps it in."""
+        faq.prime_faq_cache(app.state, new)
+        app.state.pipeline = new
+        _record_index(app.state.metrics, new)
+
+    app.state.writer = CorpusWriter(settings, lambda: app.state.pipeline, publish)
+    # Added first, so they sit inside the metrics middleware: refused requests are counted and logged.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds, exempt=_is_write)
     install(app, app.state.metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
         )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -104,4 +137,6 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
 
     for router in (ask.router, search.router, documents.router):
         app.include_router(router, dependencies=[ApiKeyDep])
+    # Writes need a write key (Authorization: Bearer), whether or not reads need an X-API-Key.
+    app.include_router(documents.write_router, dependencies=[WriteKeyDep])
     return app

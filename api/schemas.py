@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+
+def valid_unicode(value: str) -> str:
+    """Refuse text that cannot be encoded as UTF-8 (lone surrogates such as ``"\\ud800"`` are valid JSON)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"contains a lone surrogate (U+{ord(value[exc.start]):04X} at position {exc.start}), "
+            "which is not valid Unicode text"
+        ) from None
+    return value
+
+
+UnicodeText = Annotated[str, AfterValidator(valid_unicode)]
+"""A string that is valid Unicode text; every string from a request that reaches the pipeline is one."""
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(
+    question: UnicodeText = Field(
         ..., description="The question, in plain text", examples=["How many Ukrainians does Kyiv hope to free?"]
     )
-    top_k: int | None = Field(None, ge=1, description="Passages to consider (default from settings)")
-    max_sentences: int | None = Field(None, ge=1, le=10, description="Most sentences in the answer (default 3)")
+    # Strict: JSON true is not the number 1, and "3" is not 3.
+    top_k: int | None = Field(None, ge=1, strict=True, description="Passages to consider (default from settings)")
+    max_sentences: int | None = Field(
+        None, ge=1, le=10, strict=True, description="Most sentences in the answer (default 3)"
+    )
 
     @field_validator("question")
     @classmethod
@@ -115,3 +134,56 @@ class HealthResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str | list[dict[str, Any]]
+
+
+DOCUMENT_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$"
+
+
+class ArticleIn(BaseModel):
+    """An article to add, or to replace the one with the same id (the JSONL seed record format)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        ...,
+        pattern=DOCUMENT_ID_PATTERN,
+        description="1-200 characters: letters, digits, '_', '.', ':', '-' (not starting with '.', ':' or '-')",
+        examples=["2026-11-23-reuters-ceasefire"],
+    )
+    title: UnicodeText | None = Field(None, max_length=1000, description="Default: the first line of the text")
+    text: UnicodeText = Field(..., description="The article; citation offsets will index into it")
+    url: UnicodeText | None = Field(None, max_length=2000)
+    published: UnicodeText | None = Field(None, max_length=100)
+    source: UnicodeText | None = Field(None, max_length=200)
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be empty or whitespace")
+        return value
+
+
+def _one_or_many(value: Any) -> str:
+    return "articles" if isinstance(value, list) else "article"
+
+
+ArticlesIn = Annotated[
+    Annotated[ArticleIn, Tag("article")] | Annotated[list[ArticleIn], Tag("articles")], Discriminator(_one_or_many)
+]
+"""One article or a list; errors are located as ``article.text`` or ``articles.3.id``."""
+
+
+class WriteResponse(BaseModel):
+    """What a write changed; the index on disk and the running service already reflect it."""
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    deleted: list[str]
+    documents: int = Field(..., description="Articles in the index after the write")
+    documents_embedded: int
+    documents_reused: int
+    seconds: float
+    corpus_fingerprint: str | None
+    journal_records_dropped: int = Field(0, description="Superseded journal records removed by ?compact=true")

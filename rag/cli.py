@@ -52,20 +52,43 @@ def _show_progress(args: argparse.Namespace) -> bool:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.config import Settings
-    from rag.ingest import load_documents
+    from rag.corpus import CorpusJournal, load_corpus
+    from rag.entities import make_tagger
     from rag.pipeline import make_embedder, open_index
+    from rag.store import IndexCorruptError
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
     paths = args.paths or [settings.seeds_dir]
-    articles, faqs = load_documents(paths)
+    # The written corpus (API writes) is layered over the files, as `rag serve` does.
+    articles, faqs = load_corpus(paths, CorpusJournal(settings.journal_path()))
     if not articles:
         raise CliError(f"no articles found under {', '.join(map(str, paths))} (supported: .txt .md .jsonl)")
     embedder = make_embedder(settings)
+    rebuild = args.rebuild
+    tagger = make_tagger(settings.entity_tagger)  # the tagger `rag serve` uses, or serve would rebuild the index
     with progress_bar("Embedding documents", _show_progress(args)) as update:
-        store, status = open_index(
-            articles, embedder, settings.chunking(), settings.index_dir, rebuild=args.rebuild, progress=update
-        )
+        try:
+            store, status = open_index(
+                articles,
+                embedder,
+                settings.chunking(),
+                settings.index_dir,
+                rebuild=rebuild,
+                progress=update,
+                tagger=tagger,
+            )
+        except IndexCorruptError as exc:
+            print(f"rag: {exc}\nrag: repairing: rebuilding the index from the documents", file=sys.stderr)
+            store, status = open_index(
+                articles,
+                embedder,
+                settings.chunking(),
+                settings.index_dir,
+                rebuild=True,
+                progress=update,
+                tagger=tagger,
+            )
     counts = store.manifest["counts"]
     reuse = (
         f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" if status.stats else ""
@@ -126,7 +149,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     assert isinstance(settings, Settings)
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    # Open the index before the server starts, so a damaged one is refused with its message and exit code 2.
+    from rag.pipeline import build_pipeline
+
+    pipeline = build_pipeline(settings)
+    pipeline.warm_up()
+    uvicorn.run(create_app(settings, pipeline=pipeline), host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

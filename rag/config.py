@@ -97,10 +97,25 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated; when set, requests need an X-API-Key header"
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated")
+    max_body_bytes: int = Field(
+        5_000_000, ge=1024, le=1_000_000_000, description="larger request bodies are refused with 413 unread"
+    )
+    request_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="reads taking longer are answered 504 (writes are not cut short)"
+    )
+    write_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="comma-separated; writes need 'Authorization: Bearer <key>'"
+    )
+    write_keys_file: Path | None = Field(None, description="a file with one write key per line (adds to write_keys)")
+    max_document_chars: int = Field(500_000, ge=100, le=50_000_000, description="longest article text a write takes")
+    max_documents_per_write: int = Field(1000, ge=1, le=100_000, description="most articles in one POST /documents")
+    corpus_journal: Path | None = Field(
+        None, description="the written corpus (default: '<index_dir>.writes.jsonl' next to the index directory)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "write_keys", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -155,10 +170,28 @@ class Settings(BaseSettings):
             require_answer_type=self.require_answer_type,
         )
 
+    def journal_path(self) -> Path:
+        """Where writes through the API are recorded (see :mod:`rag.corpus`)."""
+        if self.corpus_journal is not None:
+            return self.corpus_journal
+        return self.index_dir.parent / f"{self.index_dir.name}.writes.jsonl"
+
+    def all_write_keys(self) -> list[SecretStr]:
+        """``write_keys`` plus the keys in ``write_keys_file`` (one a line; blank lines and ``#`` comments skipped)."""
+        keys = list(self.write_keys)
+        if self.write_keys_file is not None:
+            try:
+                lines = self.write_keys_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{ENV_PREFIX}WRITE_KEYS_FILE: cannot read {self.write_keys_file} ({exc})") from exc
+            keys.extend(SecretStr(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
+        return keys
+
     def masked(self) -> dict[str, Any]:
         """Settings as plain values with secrets masked, for printing."""
         data = self.model_dump(mode="json")
         data["api_keys"] = ["****" for _ in self.api_keys]
+        data["write_keys"] = ["****" for _ in self.write_keys]
         return data
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.chunking import ChunkingParams
+from rag.corpus import CorpusJournal, load_corpus
 from rag.documents import Document
 from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from rag.entities import EntityTagger, make_tagger
@@ -58,13 +59,14 @@ def open_index(
     tagger = tagger or make_tagger("rules")
     started = time.perf_counter()
     previous: IndexStore | None = None
-    try:
-        previous = IndexStore.load(index_dir)
-    except IndexNotFoundError:
-        previous = None
-    except IndexOutdatedError as exc:
-        log.info("%s; rebuilding it from the corpus", exc)
-        previous = None
+    if not rebuild:  # a rebuild never reads the old index, so it also repairs a corrupt one
+        try:
+            previous = IndexStore.load(index_dir)
+        except IndexNotFoundError:
+            previous = None
+        except IndexOutdatedError as exc:
+            log.info("%s; rebuilding it from the corpus", exc)
+            previous = None
     if previous is not None and not rebuild:
         previous.check_compatible(embedder.model_name, params, index_dir)
         same_tagger = previous.manifest.get("entity_tagger") == tagger.name
@@ -126,9 +128,10 @@ class QAPipeline:
         progress: ProgressCallback | None = None,
         tagger: EntityTagger | None = None,
         ranker: LinearRanker | None = None,
+        journal: CorpusJournal | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
-        """Ingest ``paths``, open (or build) the index, and return a ready pipeline."""
-        articles, faq_documents = load_documents(paths)
+        """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
+        articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
         embedder = embedder or SentenceTransformerEmbedder()
         store, status = open_index(
             articles,
@@ -144,6 +147,21 @@ class QAPipeline:
             store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq, ranker=ranker, tagger=tagger
         )
         return pipeline, status
+
+    def with_store(self, store: IndexStore, *, faq: Sequence[FaqDocument] | None = None) -> QAPipeline:
+        """A new pipeline over ``store`` with this one's embedder and parameters (for a write's swap)."""
+        pipeline = QAPipeline(
+            store,
+            self.embedder,
+            retrieval=self.retriever.params,
+            composer=self.composer.params,
+            top_k=self.top_k,
+            faq=self.faq if faq is None else faq,
+            ranker=self.ranker,
+            tagger=self.tagger,
+        )
+        pipeline.index_status = self.index_status
+        return pipeline
 
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question is not the slow one."""
@@ -205,7 +223,8 @@ def build_pipeline(
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
 ) -> QAPipeline:
-    """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir``."""
+    """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir`` and the written
+    corpus (the journal of API writes replayed on top, see :mod:`rag.corpus`)."""
     embedder = embedder or make_embedder(settings)
     pipeline, status = QAPipeline.from_paths(
         [settings.seeds_dir],
@@ -219,6 +238,7 @@ def build_pipeline(
         progress=progress,
         tagger=make_tagger(settings.entity_tagger),
         ranker=make_ranker(settings),
+        journal=CorpusJournal(settings.journal_path()),
     )
     log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)
     pipeline.index_status = status

@@ -95,6 +95,29 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _recover_retired(root: Path) -> None:
+    """Put back an index moved aside by a :meth:`IndexStore.save` that died before renaming the new one in."""
+    if root.exists() or not root.parent.is_dir():
+        return
+    candidates = sorted(root.parent.glob(f".{root.name}.old-*/{root.name}/{MANIFEST}"), key=lambda p: p.stat().st_mtime)
+    if candidates:
+        candidates[-1].parent.rename(root)
+        _fsync_dir(root.parent)
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -273,7 +296,12 @@ class IndexStore:
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, directory: Path | str) -> Path:
-        """Write the index to ``directory`` atomically (temporary directory, then rename)."""
+        """Write the index to ``directory`` atomically: a temporary directory whose files and entries are
+        fsynced, then renamed into place (and the parent directory fsynced, so the rename is durable).
+
+        The old directory is moved aside just before the new one takes its name; if the process dies
+        between those two renames, :meth:`load` puts the old one back.
+        """
         target = Path(directory).resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -286,6 +314,8 @@ class IndexStore:
             )
             faiss.write_index(self.passage_index, str(staging / "passages.faiss"))
             faiss.write_index(self.sentence_index, str(staging / "sentences.faiss"))
+            for name in ("passages.faiss", "sentences.faiss"):
+                _fsync_file(staging / name)
             self.manifest["files"] = {
                 name: {"bytes": (staging / name).stat().st_size, "sha256": _file_digest(staging / name)}
                 for name in _FILES
@@ -295,11 +325,13 @@ class IndexStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             staging.chmod(0o755)
+            _fsync_dir(staging)
             retired = None
             if target.exists():
                 retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
                 target.rename(retired / target.name)
             staging.rename(target)
+            _fsync_dir(target.parent)
             if retired is not None:
                 shutil.rmtree(retired, ignore_errors=True)
         except BaseException:
@@ -317,13 +349,16 @@ class IndexStore:
 
     @staticmethod
     def read_manifest(directory: Path | str) -> dict[str, Any]:
+        _recover_retired(Path(directory))
         path = Path(directory) / MANIFEST
         if not path.is_file():
             raise IndexNotFoundError(f"no index at {directory} (missing {MANIFEST}); build one with: rag index")
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IndexCorruptError(f"{path} is not valid JSON ({exc}); rebuild with: rag index --rebuild") from exc
+            raise IndexCorruptError(
+                f"{path} is not valid JSON ({exc}); repair with: rag index --rebuild --index-dir {Path(directory)}"
+            ) from exc
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"{path} has format version {manifest.get('format_version') if isinstance(manifest, dict) else '?'}, "
@@ -336,26 +371,25 @@ class IndexStore:
         """Load a saved index, checking every artefact against the manifest."""
         root = Path(directory)
         manifest = cls.read_manifest(root)
+        repair = f"repair with: rag index --rebuild --index-dir {root}"
         if manifest.get("pipeline_version") != PIPELINE_VERSION:
             raise IndexOutdatedError(
                 f"index at {root} was built by pipeline version {manifest.get('pipeline_version')}, "
-                f"this is version {PIPELINE_VERSION}; rebuild with: rag index --rebuild --index-dir {root}"
+                f"this is version {PIPELINE_VERSION}; {repair}"
             )
         for name in _FILES:
             path = root / name
             expected = manifest.get("files", {}).get(name)
             if not path.is_file() or expected is None:
-                raise IndexCorruptError(f"index file {path} is missing; rebuild with: rag index --rebuild")
+                raise IndexCorruptError(f"index file {path} is missing; {repair}")
             size = path.stat().st_size
             if size != expected["bytes"]:
                 raise IndexCorruptError(
                     f"index file {path} is {size} bytes, the manifest says {expected['bytes']} "
-                    "(truncated or modified); rebuild with: rag index --rebuild"
+                    f"(truncated or modified); {repair}"
                 )
             if _file_digest(path) != expected["sha256"]:
-                raise IndexCorruptError(
-                    f"index file {path} does not match its sha256 in the manifest; rebuild with: rag index --rebuild"
-                )
+                raise IndexCorruptError(f"index file {path} does not match its sha256 in the manifest; {repair}")
         documents = {d.doc_id: d for d in (Document.from_dict(r) for r in cls._read_jsonl(root / "documents.jsonl"))}
         sentences = [Sentence(**r) for r in cls._read_jsonl(root / "sentences.jsonl")]
         passages = [Passage.from_dict(r) for r in cls._read_jsonl(root / "passages.jsonl")]
@@ -366,15 +400,15 @@ class IndexStore:
         if len(entities) != len(sentences):
             raise IndexCorruptError(
                 f"index file {root / 'entities.jsonl'} has {len(entities)} rows for {len(sentences)} sentences; "
-                "rebuild with: rag index --rebuild"
+                f"{repair}"
             )
         try:
             passage_index = faiss.read_index(str(root / "passages.faiss"))
             sentence_index = faiss.read_index(str(root / "sentences.faiss"))
         except RuntimeError as exc:
-            raise IndexCorruptError(f"cannot read FAISS index in {root}: {exc}") from exc
+            raise IndexCorruptError(f"cannot read FAISS index in {root}: {exc}; {repair}") from exc
         if passage_index.ntotal != len(passages) or sentence_index.ntotal != len(sentences):
-            raise IndexCorruptError(f"index at {root}: vector counts do not match the records; rebuild it")
+            raise IndexCorruptError(f"index at {root}: vector counts do not match the records; {repair}")
         return cls(documents, sentences, passages, passage_index, sentence_index, manifest, entities)
 
     @staticmethod

@@ -18,7 +18,7 @@ from api.routes.ask import answer_public
 from api.schemas import AskResponse
 from rag.pipeline import QAPipeline
 
-__all__ = ["FaqItem", "FaqResponse", "faq_answers", "router"]
+__all__ = ["FaqItem", "FaqResponse", "faq_answers", "prime_faq_cache", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,17 @@ def faq_answers(state: State, pipeline: QAPipeline) -> FaqResponse:
         if entry is not None and entry.pipeline is pipeline and entry.key == key:
             return entry.response
         response = _compute(pipeline)
-        state.faq_cache = _CacheEntry(pipeline, key, response)
+        if getattr(state, "pipeline", pipeline) is pipeline:  # a request still on a replaced pipeline: no caching
+            state.faq_cache = _CacheEntry(pipeline, key, response)
         return response
+
+
+def prime_faq_cache(state: State, pipeline: QAPipeline) -> None:
+    """Compose ``pipeline``'s FAQ answers before it replaces the current one (a write's swap), so readers
+    of the new pipeline find them ready and the FAQ always matches the index it is served with."""
+    response = _compute(pipeline)
+    with _lock:
+        state.faq_cache = _CacheEntry(pipeline, _cache_key(pipeline), response)
 
 
 @router.get("/faq", response_model=FaqResponse)
