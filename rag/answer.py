@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.answer_types import FACTOID, AnswerType, answer_spans, classify_question, has_cue, question_words
+from rag.answerability import AnswerabilityModel, question_features
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
 
@@ -102,6 +103,8 @@ class ComposerParams:
     """A factoid question (how many, when, who, where, which organisation) is answered only when the
     first cited span holds an entity of that type; otherwise the service abstains rather than show a
     sentence that cannot be the answer."""
+    complete_span: bool = True
+    """Cite a sentence together with the neighbour that completes it (a back-reference, "This includes ...")."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -125,7 +128,8 @@ class ComposerParams:
 
 
 _BACK_REFERENCE = re.compile(
-    r"^[\"“‘']?(?:He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such|There|"
+    r"^[\"“‘']?(?:(?:And|But|So|Yet|Still|Also) )?(?:[Hh]e|[Ss]he|[Ii]t|[Tt]hey|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|"
+    r"[Hh]is|[Hh]er|[Ii]ts|[Tt]heir|[Ss]uch|[Tt]here|"
     r"The (?:move|decision|deal|agreement|plan|proposal|show|step|process|exchange|swap|talks|meeting|report|"
     r"statement|figure|number|list|group|measure|initiative|effort|goal|aim|reason|idea))\b"
 )
@@ -134,7 +138,9 @@ _FORWARD_CUE = re.compile(
     r"That's because|That’s because|This is because|Because|The reason|The goal|The aim|It includes|These are|"
     r"They are|Including)\b"
 )
-_SUBJECT_PRONOUN = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|That|These|Those)\b")
+_SUBJECT_PRONOUN = re.compile(
+    r"^[\"“‘']?(?:(?:And|But|So|Yet|Still|Also) )?(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\b"
+)
 _QUOTE = re.compile(r"[\"“”]")
 MAX_COMPLETED_CHARS = 700
 
@@ -147,18 +153,35 @@ class AnswerComposer:
     """Picks up to ``max_sentences`` sentences by MMR, merges near-duplicates, and abstains
     when the confidence is below ``abstain_threshold``."""
 
-    def __init__(self, store: IndexStore, sentence_vectors: np.ndarray, params: ComposerParams | None = None) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        sentence_vectors: np.ndarray,
+        params: ComposerParams | None = None,
+        answerability: AnswerabilityModel | None = None,
+    ) -> None:
         self.store = store
         self.sentence_vectors = sentence_vectors
         self.params = params or ComposerParams()
+        self.answerability = answerability
 
-    def confidence(self, ranked: Sequence[ScoredSentence], params: ComposerParams) -> float:
-        """How sure the answer is: the best sentence's cosine similarity blended with the strongest
-        BM25 score among the passages of the ``confidence_evidence_sentences`` best sentences.
-
-        BM25 rewards sharing the question's rare words, which off-topic and absent-fact questions
-        rarely do; ``score / (score + lexical_saturation)`` maps it into [0, 1).
+    def confidence(
+        self,
+        ranked: Sequence[ScoredSentence],
+        params: ComposerParams,
+        *,
+        question: str = "",
+        coverage: QuestionCoverage | None = None,
+        answer_type: AnswerType = AnswerType.DESCRIPTION,
+    ) -> float:
+        """How sure the answer is. With an answerability model: its probability that the articles answer
+        the question. Without one: the best sentence's cosine similarity blended with the strongest
+        BM25 score among the passages of the ``confidence_evidence_sentences`` best sentences
+        (``score / (score + lexical_saturation)`` maps BM25 into [0, 1)).
         """
+        if self.answerability is not None and coverage is not None:
+            features = question_features(question, ranked, coverage, answer_type)
+            return round(self.answerability.probability(features), 4)
         dense = min(max(ranked[0].dense, 0.0), 1.0)
         raw = max(s.passage_lexical for s in ranked[: params.confidence_evidence_sentences])
         lexical = raw / (raw + params.lexical_saturation) if raw > 0 else 0.0
@@ -195,7 +218,7 @@ class AnswerComposer:
         if not ranked:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0, answer_type=answer_type.value)
         best = ranked[0]
-        confidence = self.confidence(ranked, params)
+        confidence = self.confidence(ranked, params, question=question, coverage=coverage, answer_type=answer_type)
         support = self.support(confidence, coverage, params)
         if support == "none":
             return Answer(
@@ -207,7 +230,7 @@ class AnswerComposer:
                 answer_type=answer_type.value,
             )
         groups = self._select(ranked, params)
-        answer = self._render(question, confidence, groups, answer_type)
+        answer = self._render(question, confidence, groups, answer_type, params)
         if params.require_answer_type and answer_type in FACTOID and answer.short_answer is None:
             return Answer(
                 question,
@@ -352,7 +375,9 @@ class AnswerComposer:
         confidence: float,
         groups: list[list[ScoredSentence]],
         answer_type: AnswerType = AnswerType.DESCRIPTION,
+        params: ComposerParams | None = None,
     ) -> Answer:
+        params = params or self.params
         asked = question_words(question)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
@@ -362,7 +387,9 @@ class AnswerComposer:
             lead = group[0]
             if lead.row in covered:
                 continue  # already cited as the completion of an earlier sentence
-            first, last = self.completed_span(lead.row, answer_type, asked)
+            first, last = (
+                self.completed_span(lead.row, answer_type, asked) if params.complete_span else (lead.row, lead.row)
+            )
             covered.update(range(first, last + 1))
             if not citations:
                 short = self.short_answer(first, last, lead.row, answer_type, asked, question)

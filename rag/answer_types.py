@@ -32,6 +32,8 @@ class AnswerType(StrEnum):
     REASON = "reason"
     LIST = "list"
     YES_NO = "yes_no"
+    ENTITY = "entity"
+    """A named thing of no narrower type ("Which side ...?", "Which framework ...?")."""
     DESCRIPTION = "description"
 
 
@@ -43,6 +45,9 @@ LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.PERSON: frozenset({"PERSON", "ORG", "NAME"}),
     AnswerType.ORGANISATION: frozenset({"ORG", "NORP", "NAME"}),
     AnswerType.PLACE: frozenset({"GPE", "LOC", "FAC", "NAME"}),
+    AnswerType.ENTITY: frozenset(
+        {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "LAW", "EVENT", "PRODUCT", "WORK_OF_ART", "LANGUAGE", "NAME"}
+    ),
 }
 FACTOID = frozenset(LABELS)
 
@@ -96,6 +101,8 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
         re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might)\b"),
         AnswerType.YES_NO,
     ),
+    # Last, so that any narrower "which ..." rule matching at the same place wins.
+    (re.compile(r"\bwhich (?!(?:of|one|ones|is|are|was|were)\b)\w+"), AnswerType.ENTITY),
 )
 
 _REASON_CUES = re.compile(
@@ -129,9 +136,16 @@ class TypedSpan:
     label: str
 
 
+def _asked_word(word: str, asked: frozenset[str]) -> bool:
+    """Whether ``word`` repeats a question word, also as another form of it ("Ukraine" for "Ukrainian")."""
+    if word in asked:
+        return True
+    return len(word) >= 5 and any(len(a) >= 5 and a[:5] == word[:5] for a in asked)
+
+
 def _novel(text: str, asked: frozenset[str]) -> bool:
     words = [w.casefold() for w in re.findall(r"\w+", text)]
-    return bool(words) and not all(w in asked for w in words)
+    return bool(words) and not all(_asked_word(w, asked) for w in words)
 
 
 def answer_spans(

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         description="sentence ranking: 'learned' (the shipped model), 'weighted' (hand-set weights) "
         "or the path of a ranker JSON fitted by benchmarks/fit_ranker.py",
     )
+    answerability: str = Field(
+        "off",
+        min_length=1,
+        description="confidence: 'learned' (the shipped answerability model), 'off' (hand-set blend of cosine "
+        "and BM25) or the path of an answerability JSON fitted by benchmarks/fit_ranker.py",
+    )
     fusion: Literal["rrf", "weighted", "dense", "bm25"] = "weighted"
     retrieval_depth: int = Field(50, ge=1, le=10_000)
     dense_weight: float = Field(0.5, ge=0, le=1)
@@ -84,6 +90,7 @@ class Settings(BaseSettings):
     min_term_coverage: float = Field(
         0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
     )
+    complete_span: bool = Field(True, description="cite a sentence with the neighbour that completes it")
     require_answer_type: bool = Field(
         True, description="abstain on a factoid question whose cited sentence holds no answer of the asked type"
     )
@@ -168,6 +175,7 @@ class Settings(BaseSettings):
             min_named_coverage=self.min_named_coverage,
             min_term_coverage=self.min_term_coverage,
             require_answer_type=self.require_answer_type,
+            complete_span=self.complete_span,
         )
 
     def journal_path(self) -> Path:

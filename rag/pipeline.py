@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
+from rag.answerability import AnswerabilityModel, load_answerability
 from rag.chunking import ChunkingParams
 from rag.corpus import CorpusJournal, load_corpus
 from rag.documents import Document
@@ -24,7 +25,15 @@ from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexS
 if TYPE_CHECKING:
     from rag.config import Settings
 
-__all__ = ["IndexStatus", "QAPipeline", "build_pipeline", "make_embedder", "make_ranker", "open_index"]
+__all__ = [
+    "IndexStatus",
+    "QAPipeline",
+    "build_pipeline",
+    "make_answerability",
+    "make_embedder",
+    "make_ranker",
+    "open_index",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +108,15 @@ class QAPipeline:
         faq: Sequence[FaqDocument] = (),
         ranker: LinearRanker | None = None,
         tagger: EntityTagger | None = None,
+        answerability: AnswerabilityModel | None = None,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, retrieval, ranker)
-        self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer)
+        self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer, answerability)
+        self.answerability = answerability
         self.top_k = top_k
         self.ranker = ranker
         self.tagger = tagger or make_tagger("rules")
@@ -129,6 +140,7 @@ class QAPipeline:
         tagger: EntityTagger | None = None,
         ranker: LinearRanker | None = None,
         journal: CorpusJournal | None = None,
+        answerability: AnswerabilityModel | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
         articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
@@ -144,7 +156,15 @@ class QAPipeline:
         )
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
         pipeline = cls(
-            store, embedder, retrieval=retrieval, composer=composer, top_k=top_k, faq=faq, ranker=ranker, tagger=tagger
+            store,
+            embedder,
+            retrieval=retrieval,
+            composer=composer,
+            top_k=top_k,
+            faq=faq,
+            ranker=ranker,
+            tagger=tagger,
+            answerability=answerability,
         )
         return pipeline, status
 
@@ -159,6 +179,7 @@ class QAPipeline:
             faq=self.faq if faq is None else faq,
             ranker=self.ranker,
             tagger=self.tagger,
+            answerability=self.answerability,
         )
         pipeline.index_status = self.index_status
         return pipeline
@@ -192,7 +213,7 @@ class QAPipeline:
         vector = self.retriever.embed_query(question)
         passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector, **retrieval)
         ranked = self.retriever.rank_sentences(question, passages, query_vector=vector, **retrieval)
-        coverage = self.retriever.coverage(question)
+        coverage = self.retriever.coverage(question, ranked)
         return self.composer.compose(question, ranked, coverage=coverage, **composer)
 
 
@@ -214,6 +235,14 @@ def make_ranker(settings: Settings) -> LinearRanker | None:
     if settings.ranker == "weighted":
         return None
     return load_ranker(None if settings.ranker == "learned" else settings.ranker)
+
+
+def make_answerability(settings: Settings) -> AnswerabilityModel | None:
+    """The answerability model the settings name: the shipped one, a fitted JSON file, or none (the
+    confidence is then the hand-set blend of cosine and BM25)."""
+    if settings.answerability == "off":
+        return None
+    return load_answerability(None if settings.answerability == "learned" else settings.answerability)
 
 
 def build_pipeline(
@@ -238,6 +267,7 @@ def build_pipeline(
         progress=progress,
         tagger=make_tagger(settings.entity_tagger),
         ranker=make_ranker(settings),
+        answerability=make_answerability(settings),
         journal=CorpusJournal(settings.journal_path()),
     )
     log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)

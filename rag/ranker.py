@@ -27,6 +27,7 @@ __all__ = [
     "CandidateSignals",
     "LinearRanker",
     "RankerError",
+    "load_model",
     "load_ranker",
     "sentence_features",
 ]
@@ -54,6 +55,10 @@ FEATURES: tuple[str, ...] = (
     "first_sentence",
     "length_log",
     "quote",
+    "type_factoid",
+    "neighbour_type_factoid",
+    "coverage_gap",
+    "reason_quote",
 )
 
 
@@ -122,6 +127,12 @@ def sentence_features(signals: CandidateSignals) -> np.ndarray:
         "first_sentence": signals.first_sentence,
         "length_log": np.log1p(signals.length),
         "quote": signals.quote,
+        # Interactions a linear model cannot form itself: a type match only matters for factoid questions,
+        # and a quote next to the match usually carries the reason asked for.
+        "type_factoid": signals.type_match if factoid else np.zeros(n),
+        "neighbour_type_factoid": signals.neighbour_type_match if factoid else np.zeros(n),
+        "coverage_gap": signals.coverage - float(signals.coverage.max()),
+        "reason_quote": signals.quote if signals.answer_type is AnswerType.REASON else np.zeros(n),
     }
     return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
 
@@ -155,30 +166,34 @@ class LinearRanker:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "ranker") -> LinearRanker:
+    def from_dict(
+        cls, data: dict[str, Any], where: str = "ranker", expected: tuple[str, ...] = FEATURES
+    ) -> LinearRanker:
         try:
             features = tuple(str(f) for f in data["features"])
             arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
             intercept = float(data["intercept"])
         except (KeyError, TypeError, ValueError) as exc:
             raise RankerError(f"{where} is not a ranker model ({exc})") from exc
-        if features != FEATURES:
-            missing = sorted(set(FEATURES) ^ set(features))
+        if features != expected:
+            missing = sorted(set(expected) ^ set(features))
             raise RankerError(
                 f"{where} was fitted on other features ({', '.join(missing) or 'order differs'}); "
                 "refit with: python -m benchmarks.fit_ranker"
             )
-        if any(a.shape != (len(FEATURES),) for a in arrays) or not all(math.isfinite(v) for a in arrays for v in a):
-            raise RankerError(f"{where}: mean, scale and coef need {len(FEATURES)} finite numbers each")
+        if any(a.shape != (len(expected),) for a in arrays) or not all(math.isfinite(v) for a in arrays for v in a):
+            raise RankerError(f"{where}: mean, scale and coef need {len(expected)} finite numbers each")
         mean, scale, coef = arrays
         return cls(features, mean, np.where(scale > 0, scale, 1.0), coef, intercept, dict(data.get("meta", {})))
 
 
-def load_ranker(path: Path | str | None = None) -> LinearRanker:
-    """The shipped ranker, or the one at ``path``."""
+def load_model(
+    path: Path | str | None = None, *, default: str = DEFAULT_RANKER, expected: tuple[str, ...] = FEATURES
+) -> LinearRanker:
+    """A shipped linear model (``rag/models/<default>``), or the one at ``path``."""
     if path is None:
-        source = resources.files("rag.models").joinpath(DEFAULT_RANKER)
-        where = f"rag/models/{DEFAULT_RANKER}"
+        source = resources.files("rag.models").joinpath(default)
+        where = f"rag/models/{default}"
         text = source.read_text(encoding="utf-8")
     else:
         where = str(path)
@@ -192,7 +207,12 @@ def load_ranker(path: Path | str | None = None) -> LinearRanker:
         raise RankerError(f"{where} is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise RankerError(f"{where} is not a ranker model (expected a JSON object)")
-    return LinearRanker.from_dict(data, where)
+    return LinearRanker.from_dict(data, where, expected)
+
+
+def load_ranker(path: Path | str | None = None) -> LinearRanker:
+    """The shipped sentence ranker, or the one at ``path``."""
+    return load_model(path)
 
 
 def typed_match(

@@ -95,6 +95,8 @@ class ScoredSentence:
     """The learned ranker's probability that this sentence holds the answer (None without a ranker)."""
     type_match: bool = False
     """The sentence holds an answer of the kind the question asks for (entity type or reason/list cue)."""
+    coverage: float = 0.0
+    """Share of the question's content terms in the sentence and its neighbours."""
 
 
 class PassageRetriever(Protocol):
@@ -119,6 +121,9 @@ class QuestionCoverage:
     anywhere in the articles; 1.0 when the question has none."""
     missing: tuple[str, ...] = ()
     """The names and numbers not found."""
+    candidate_named: float = 1.0
+    """Share of the question's names and numbers found in the best-ranked candidate sentences (or their
+    titles): the subject may be in the articles, but is it where the answer was looked for?"""
 
 
 def _unit_max(values: np.ndarray) -> np.ndarray:
@@ -287,6 +292,7 @@ class HybridRetriever:
                     passage_lexical[row],
                     None if probabilities is None else score,
                     bool(signals.type_match[position]),
+                    float(signals.coverage_with_neighbours[position]),
                 )
             )
         scored_sentences.sort(key=lambda s: (-s.score, s.row))
@@ -390,8 +396,9 @@ class HybridRetriever:
             answer_type=answer_type,
         )
 
-    def coverage(self, query: str) -> QuestionCoverage:
-        """Whether the articles mention the question's subject: its terms and its names and numbers."""
+    def coverage(self, query: str, ranked: Sequence[ScoredSentence] = (), *, top: int = 10) -> QuestionCoverage:
+        """Whether the articles mention the question's subject: its terms and its names and numbers, in the
+        whole corpus and in the ``top`` best of ``ranked``."""
         terms = set(content_terms(query))
         total = len(self._sentence_terms) or 1
         weights = {t: float(np.log((total + 1) / (self._term_df.get(t, 0) + 0.5))) for t in terms}
@@ -399,11 +406,22 @@ class HybridRetriever:
         present = sum(w for t, w in weights.items() if self._term_df.get(t, 0) > 0)
         named = [m.group(0).strip(".,").casefold() for m in _NAMED.finditer(query.strip())]
         named = [n for n in named if n]
-        missing = tuple(n for n in named if not all(_STEM(w) in self._words for w in _WORD.findall(n)))
+
+        def found_in(words: frozenset[str], name: str) -> bool:
+            return all(_STEM(w) in words for w in _WORD.findall(name))
+
+        missing = tuple(n for n in named if not found_in(self._words, n))
+        candidate_named = 1.0
+        if named and ranked:
+            texts = [s.sentence.text for s in ranked[:top]]
+            texts += list({self.store.documents[s.sentence.doc_id].title for s in ranked[:top]})
+            words = frozenset(_STEM(w.casefold()) for text in texts for w in _WORD.findall(text))
+            candidate_named = sum(found_in(words, n) for n in named) / len(named)
         return QuestionCoverage(
             terms=present / weight_sum if weight_sum > 0 else 0.0,
             named=1.0 - len(missing) / len(named) if named else 1.0,
             missing=missing,
+            candidate_named=candidate_named,
         )
 
     def sentence_vector(self, row: int) -> np.ndarray:

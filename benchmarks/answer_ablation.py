@@ -1,0 +1,175 @@
+"""What each answer-quality capability adds, on the development set and the FAQ, in one run.
+
+Every row is the shipped pipeline over the same index of ``seeds/`` (real model, spaCy entities)
+with capabilities switched on one after the other, from the 0.2.0 behaviour to the shipped one:
+
+1. 0.2.0: hand-set sentence weights, confidence from cosine + BM25, no answer types, single sentences;
+2. + answer types: a factoid question whose cited sentence holds no answer of the asked type abstains;
+3. + completed spans: a sentence is cited with the neighbour that completes it;
+4. + partial answers: a covered subject below the answer threshold gets a partial answer;
+5. + learned sentence ranker (``rag/models/ranker.json``);
+6. + answerability model (``rag/models/answerability.json``) for the confidence: shipped.
+
+    python -m benchmarks.answer_ablation [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    REPO_ROOT,
+    ResultTable,
+    console,
+    machine_description,
+    run_main,
+    update_docs_section,
+    utc_date,
+)
+from rag.answer import ComposerParams
+from rag.config import Settings
+from rag.evaluation.evaluate import EvaluationReport, evaluate
+from rag.evaluation.gold import load_gold
+from rag.pipeline import QAPipeline, build_pipeline, make_answerability, make_ranker
+
+DOCS_HEADING = "Answer quality, capability by capability (development set and FAQ)"
+DEV_GOLD = REPO_ROOT / "tests" / "data" / "dev_gold.jsonl"
+SEEDS = REPO_ROOT / "seeds"
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    learned_ranker: bool = False
+    answerability: bool = False
+    composer: dict[str, Any] = field(default_factory=dict)
+
+
+def variants(shipped: ComposerParams, old_threshold: float) -> list[Variant]:
+    """Capabilities switched on one after the other; the last row is the shipped configuration."""
+    old = {
+        "require_answer_type": False,
+        "complete_span": False,
+        "partial_threshold": old_threshold,
+        "abstain_threshold": old_threshold,
+    }
+    return [
+        Variant("0.2.0 (hand-set weights, cosine+BM25 confidence)", composer=old),
+        Variant("+ answer types (untyped factoid abstains)", composer={**old, "require_answer_type": True}),
+        Variant("+ completed spans", composer={**old, "require_answer_type": True, "complete_span": True}),
+        Variant(
+            "+ partial answers",
+            composer={
+                "require_answer_type": True,
+                "complete_span": True,
+                "abstain_threshold": old_threshold,
+                "partial_threshold": 0.2,
+            },
+        ),
+        Variant(
+            "+ learned sentence ranker",
+            learned_ranker=True,
+            composer={
+                "require_answer_type": True,
+                "complete_span": True,
+                "abstain_threshold": old_threshold,
+                "partial_threshold": 0.2,
+            },
+        ),
+        Variant(
+            "+ answerability model (shipped)",
+            learned_ranker=True,
+            answerability=True,
+            composer={"require_answer_type": shipped.require_answer_type, "complete_span": shipped.complete_span},
+        ),
+    ]
+
+
+def run_variant(base: QAPipeline, settings: Settings, variant: Variant) -> tuple[EvaluationReport, EvaluationReport]:
+    shipped_ranker = make_ranker(settings)
+    shipped_answerability = make_answerability(settings.model_copy(update={"answerability": "learned"}))
+    composer = replace(base.composer.params, **variant.composer)
+    pipeline = QAPipeline(
+        base.store,
+        base.embedder,
+        retrieval=base.retriever.params,
+        composer=composer,
+        top_k=base.top_k,
+        faq=base.faq,
+        ranker=shipped_ranker if variant.learned_ranker else None,
+        tagger=base.tagger,
+        answerability=shipped_answerability if variant.answerability else None,
+    )
+    if variant.answerability and shipped_answerability is not None:
+        meta = shipped_answerability.model.meta
+        pipeline.composer.params = replace(
+            composer, abstain_threshold=meta["answer_threshold"], partial_threshold=meta["partial_threshold"]
+        )
+    dev = evaluate(pipeline, load_gold(DEV_GOLD))
+    faq = evaluate(pipeline, load_gold(next(SEEDS.glob(f"{base.faq[0].doc_id}*"))))
+    return dev, faq
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.answer_ablation", description=__doc__)
+    parser.add_argument("--write-docs", action="store_true", help="update this section of docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(seeds_dir=SEEDS, index_dir=Path(tmp) / "index", _env_file=None)  # type: ignore[call-arg]
+        base = build_pipeline(settings)
+        table = ResultTable(
+            [
+                "configuration",
+                "first sentence",
+                "whole answer",
+                "short EM",
+                "unanswerable abstained",
+                "answerable abstained",
+                "FAQ answered",
+                "FAQ partial",
+            ]
+        )
+        for variant in variants(base.composer.params, 0.33):
+            console.print(f"[dim]{variant.label}[/dim]")
+            dev, faq = run_variant(base, settings, variant)
+            m = dev.metrics
+            answered = sum(not r.abstained for r in faq.results)
+            partial = sum(r.support == "partial" for r in faq.results)
+            table.add(
+                variant.label,
+                f"{m['answer.first_contains_gold']:.3f}",
+                f"{m['answer.any_contains_gold']:.3f}",
+                f"{m['short_answer.em']:.3f}" if m["short_answer.em"] is not None else "-",
+                f"{m['abstention.unanswerable_abstained']:.3f}",
+                f"{m['abstention.answerable_wrongly_abstained']:.3f}",
+                f"{answered} of {len(faq.results)}",
+                str(partial),
+            )
+    table.print("Development set (64 answerable, 17 unanswerable) and FAQ (8 questions)")
+    if args.write_docs:
+        command = " ".join(["python -m benchmarks.answer_ablation", *(shlex.quote(a) for a in (argv or sys.argv[1:]))])
+        body = f"""\
+Command: `{command}`
+
+- Date: {utc_date()}
+- Machine: {machine_description()}
+- Index: `seeds/` with the bundled all-MiniLM-L6-v2 and spaCy entities; each row switches one more
+  capability on (see the script's docstring). "first sentence" and "whole answer": share of the
+  answerable questions whose first cited span / whole served answer contains a gold answer string
+  (an abstention counts as a miss); "short EM": exact match of the short answer on factoid questions.
+
+{table.markdown()}
+"""
+        print(f"wrote section '{DOCS_HEADING}' of {update_docs_section(DOCS_HEADING, body)}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

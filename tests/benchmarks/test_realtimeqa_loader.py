@@ -1,0 +1,145 @@
+"""The RealtimeQA loader on a tiny made-up week: pool de-duplication, answerable and unanswerable questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.realtimeqa import (
+    build_unanswerable,
+    contains_answer,
+    default_weeks,
+    load_week,
+    partner_week,
+    read_questions,
+    weeks_available,
+)
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def _qa(qid: str, question: str, choices: list[str], gold: int) -> dict[str, Any]:
+    return {
+        "question_id": qid,
+        "question_sentence": question,
+        "choices": choices,
+        "answer": [str(gold)],
+        "question_source": "Made-up Quiz",
+        "evidence": "",
+    }
+
+
+def _result(url: str, text: str, title: str = "A headline") -> dict[str, str]:
+    return {"url": url, "title": title, "text": text}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    week_a = tmp_path / "past" / "2023"
+    _write(
+        week_a / "20230106_qa.jsonl",
+        [
+            _qa("20230106_0", "Which town opened the Zorbel bridge?", ["Quillby", "Marsh"], 0),
+            _qa("20230106_1", "How many lanterns were lit?", ["4,000", "12"], 1),
+            _qa("20230106_2", "Who won the Pemberly cup?", ["Ana Voss", "Tom Reed"], 0),
+        ],
+    )
+    _write(
+        week_a / "20230106_gcs.jsonl",
+        [
+            {
+                "question_id": "20230106_0",
+                "search_result": [
+                    _result("https://a.example/1", "The Zorbel bridge was opened by Quillby on Monday."),
+                    _result("https://a.example/1", "The same url again is dropped."),
+                    _result("https://a.example/2", ""),
+                ],
+            },
+            {
+                "question_id": "20230106_1",
+                "search_result": [
+                    _result("https://a.example/3", "Some 12 lanterns were lit in the square."),
+                    _result("https://a.example/4", "The Zorbel bridge was opened by Quillby on Monday."),
+                ],
+            },
+            {
+                "question_id": "20230106_2",
+                # "Ana Vossberg" must not count as "Ana Voss" (word boundary); "ana voss" not either (case).
+                "search_result": [_result("https://a.example/5", "Ana Vossberg and ana voss did not play.")],
+            },
+        ],
+    )
+    week_b = tmp_path / "past" / "2024"
+    _write(
+        week_b / "20240105_qa.jsonl",
+        [
+            _qa("20240105_0", "Which river flooded the Ollen valley?", ["Ster", "Quillby"], 1),
+            _qa("20240105_1", "Which bird was named mascot?", ["Heron", "Kite"], 0),
+            _qa("20240105_2", "How many lanterns were lit?", ["Mole", "Badger"], 0),
+        ],
+    )
+    _write(week_b / "20240105_gcs.jsonl", [{"question_id": "20240105_0", "search_result": [_result("u", "Ster")]}])
+    held_out = tmp_path / "past" / "2022"
+    _write(held_out / "20221230_qa.jsonl", [_qa("x", "Held out?", ["yes"], 0)])
+    _write(held_out / "20221230_gcs.jsonl", [])
+    return tmp_path
+
+
+def test_weeks_available_skips_held_out_year(root: Path) -> None:
+    assert weeks_available(root) == ["20230106", "20240105"]
+    with pytest.raises(ValueError, match="held out"):
+        weeks_available(root, ["2022"])
+    with pytest.raises(ValueError, match="held out"):
+        load_week(root, "20221230")
+
+
+def test_pool_is_deduplicated_and_answerable_questions_have_gold_docs(root: Path) -> None:
+    week = load_week(root, "20230106")
+    texts = [a.text for a in week.articles]
+    assert texts == [
+        "The Zorbel bridge was opened by Quillby on Monday.",
+        "Some 12 lanterns were lit in the square.",
+        "Ana Vossberg and ana voss did not play.",
+    ]
+    assert week.duplicates_dropped == 2  # same url, then same text under another url
+    assert week.empty_dropped == 1
+    assert len({a.doc_id for a in week.articles}) == 3
+    assert all(a.doc_id.startswith("rtqa_") for a in week.articles)
+    by_id = {q.question_id: q for q in week.questions}
+    assert by_id["20230106_0"].gold == "Quillby"
+    assert by_id["20230106_0"].gold_doc_ids == (week.articles[0].doc_id,)
+    assert by_id["20230106_1"].gold_doc_ids == (week.articles[1].doc_id,)
+    assert not by_id["20230106_2"].answerable
+    assert [q.question_id for q in week.answerable] == ["20230106_0", "20230106_1"]
+    assert load_week(root, "20230106").articles[0].doc_id == week.articles[0].doc_id  # stable ids
+
+
+def test_unanswerable_questions_come_from_another_week_and_miss_the_pool(root: Path) -> None:
+    week = load_week(root, "20230106")
+    assert partner_week(weeks_available(root), "20230106") == "20240105"
+    others = read_questions(root, "20240105")
+    unanswerable = build_unanswerable(week, others, limit=5)
+    # "Quillby" occurs in the pool; "How many lanterns were lit?" is one of the week's own questions.
+    assert [q.question_id for q in unanswerable] == ["20240105_1"]
+    assert all(not q.answerable and q.week == "20240105" for q in unanswerable)
+    assert build_unanswerable(week, others, limit=0) == []
+
+
+def test_contains_answer_is_case_sensitive_at_word_boundaries() -> None:
+    assert contains_answer("It cost 4,000 dollars.", "4,000")
+    assert contains_answer("Made in the U.S. today", "U.S.")
+    assert not contains_answer("Ana Vossberg", "Ana Voss")
+    assert not contains_answer("quillby", "Quillby")
+    assert not contains_answer(None, "x")
+
+
+def test_default_weeks_are_spread_and_deterministic() -> None:
+    weeks = [f"2023{m:02d}01" for m in range(1, 13)]
+    assert default_weeks(weeks, 3) == ["20230301", "20230701", "20231101"]
+    assert default_weeks(weeks, 20) == weeks
