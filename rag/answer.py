@@ -31,7 +31,7 @@ Support = Literal["answer", "partial", "none"]
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
 # Best balanced abstention accuracy on tests/data/dev_gold.jsonl (`rag eval`, see docs/evaluation.md).
-DEFAULT_ABSTAIN_THRESHOLD = 0.33
+DEFAULT_ABSTAIN_THRESHOLD = 0.30
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class ComposerParams:
     """BM25 score at which the lexical half of the confidence reaches 0.5."""
     confidence_evidence_sentences: int = 2
     """How many of the best sentences' passages the confidence reads its BM25 evidence from."""
-    partial_threshold: float = 0.2
+    partial_threshold: float = 0.25
     """Below ``abstain_threshold`` but at least this confident, a question whose subject the articles
     cover gets a partial answer; below it, the service abstains."""
     min_named_coverage: float = 0.5
@@ -105,6 +105,9 @@ class ComposerParams:
     sentence that cannot be the answer."""
     complete_span: bool = True
     """Cite a sentence together with the neighbour that completes it (a back-reference, "This includes ...")."""
+    type_window: int = 3
+    """For a factoid question, the best of this many top sentences that holds an answer of the asked-for
+    type is cited first (1: keep the ranker's order)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -123,6 +126,8 @@ class ComposerParams:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.lexical_saturation <= 0:
             raise ValueError("lexical_saturation must be positive")
+        if not 1 <= self.type_window <= 50:
+            raise ValueError("type_window must be between 1 and 50")
         if self.confidence_evidence_sentences < 1:
             raise ValueError("confidence_evidence_sentences must be at least 1")
 
@@ -188,20 +193,32 @@ class AnswerComposer:
         w = params.confidence_dense_weight
         return round(w * dense + (1 - w) * lexical, 4)
 
-    def support(self, confidence: float, coverage: QuestionCoverage | None, params: ComposerParams) -> Support:
+    def support(
+        self,
+        confidence: float,
+        coverage: QuestionCoverage | None,
+        params: ComposerParams,
+        answer_type: AnswerType = AnswerType.DESCRIPTION,
+    ) -> Support:
         """``answer``, ``partial`` or ``none``: confident evidence answers; weaker evidence about a subject
-        the articles cover is a partial answer; a subject they never mention is abstained on."""
-        return self.support_of(confidence, coverage, params)
+        the articles cover is a partial answer to a broad question; a subject they never mention, or a
+        factoid question without confident evidence, is abstained on."""
+        return self.support_of(confidence, coverage, params, factoid=answer_type in FACTOID)
 
     @staticmethod
-    def support_of(confidence: float, coverage: QuestionCoverage | None, params: ComposerParams) -> Support:
-        """:meth:`support` as a plain function of its inputs (the evaluation replays it per threshold)."""
+    def support_of(
+        confidence: float, coverage: QuestionCoverage | None, params: ComposerParams, *, factoid: bool = False
+    ) -> Support:
+        """:meth:`support` as a plain function of its inputs (the evaluation replays it per threshold).
+
+        A factoid question ("How many ...?", "Who ...?") gets no partial answer: a weakly supported number
+        or name is a wrong answer, not part of one."""
         if coverage is not None and coverage.named < params.min_named_coverage:
             return "none"
         if confidence >= params.abstain_threshold:
             return "answer"
         covered = coverage is None or coverage.terms >= params.min_term_coverage
-        if covered and confidence >= min(params.partial_threshold, params.abstain_threshold):
+        if not factoid and covered and confidence >= min(params.partial_threshold, params.abstain_threshold):
             return "partial"
         return "none"
 
@@ -219,7 +236,7 @@ class AnswerComposer:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0, answer_type=answer_type.value)
         best = ranked[0]
         confidence = self.confidence(ranked, params, question=question, coverage=coverage, answer_type=answer_type)
-        support = self.support(confidence, coverage, params)
+        support = self.support(confidence, coverage, params, answer_type)
         if support == "none":
             return Answer(
                 question,
@@ -229,7 +246,7 @@ class AnswerComposer:
                 debug={"best_score": best.score},
                 answer_type=answer_type.value,
             )
-        groups = self._select(ranked, params)
+        groups = self._select(self.typed_first(question, ranked, answer_type, params), params)
         answer = self._render(question, confidence, groups, answer_type, params)
         if params.require_answer_type and answer_type in FACTOID and answer.short_answer is None:
             return Answer(
@@ -241,6 +258,27 @@ class AnswerComposer:
                 answer_type=answer_type.value,
             )
         return replace(answer, support=support)
+
+    def typed_first(
+        self, question: str, ranked: Sequence[ScoredSentence], answer_type: AnswerType, params: ComposerParams
+    ) -> Sequence[ScoredSentence]:
+        """For a factoid question, the best of the ``type_window`` best sentences whose cited span holds an
+        answer of the asked-for type goes first: a sentence that names no country cannot answer "Which
+        country ...?", however well it matches the question's words."""
+        if answer_type not in FACTOID or params.type_window <= 1:
+            return ranked
+        asked = question_words(question)
+        for position, candidate in enumerate(ranked[: params.type_window]):
+            first, last = (
+                self.completed_span(candidate.row, answer_type, asked)
+                if params.complete_span
+                else (candidate.row, candidate.row)
+            )
+            if any(self._typed(row, answer_type, asked) for row in range(first, last + 1)):
+                if position == 0:
+                    return ranked
+                return [candidate, *ranked[:position], *ranked[position + 1 :]]
+        return ranked
 
     # ---- completing the match -------------------------------------------------------------
     def _neighbour(self, row: int, step: int) -> int | None:

@@ -38,16 +38,12 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "logit_gap",
     "top_dense",
     "max_dense",
-    "top_lexical_log",
     "evidence_lexical",
-    "term_coverage",
-    "named_coverage",
     "candidate_named",
     "top_coverage",
     "top_type",
     "typed_in_top3",
     "factoid",
-    "query_terms_log",
 )
 
 LEXICAL_SATURATION = 6.0

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     confidence_dense_weight: float = Field(0.1, ge=0, le=1)
     lexical_saturation: float = Field(6.0, gt=0, le=1000)
     confidence_evidence_sentences: int = Field(2, ge=1, le=50)
-    partial_threshold: float = Field(0.2, ge=0, le=1, description="lowest confidence for a partial answer")
+    partial_threshold: float = Field(0.25, ge=0, le=1, description="lowest confidence for a partial answer")
     min_named_coverage: float = Field(
         0.5, ge=0, le=1, description="share of the question's names and numbers the articles must mention"
     )
@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
     )
     complete_span: bool = Field(True, description="cite a sentence with the neighbour that completes it")
+    type_window: int = Field(
+        3, ge=1, le=50, description="factoid questions: the best typed sentence among this many is cited first"
+    )
     require_answer_type: bool = Field(
         True, description="abstain on a factoid question whose cited sentence holds no answer of the asked type"
     )
@@ -176,6 +179,7 @@ class Settings(BaseSettings):
             min_term_coverage=self.min_term_coverage,
             require_answer_type=self.require_answer_type,
             complete_span=self.complete_span,
+            type_window=self.type_window,
         )
 
     def journal_path(self) -> Path:

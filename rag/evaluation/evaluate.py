@@ -145,7 +145,11 @@ def evaluate(
         answer = pipeline.ask(item.question, retrieval=retrieval, composer={**composer, **unguarded})
         latency = (time.perf_counter() - started) * 1000
         coverage = pipeline.retriever.coverage(item.question)
-        support = pipeline.composer.support(answer.confidence, coverage, served_params) if answer.sentences else "none"
+        support = (
+            pipeline.composer.support(answer.confidence, coverage, served_params, AnswerType(answer.answer_type))
+            if answer.sentences
+            else "none"
+        )
         untyped = AnswerType(answer.answer_type) in FACTOID and answer.short_answer is None
         if served_params.require_answer_type and untyped:
             support = "none"
@@ -265,7 +269,8 @@ def _abstains(result: QuestionResult, params: ComposerParams) -> bool:
     if params.require_answer_type and result.untyped:
         return True
     coverage = QuestionCoverage(result.term_coverage, result.named_coverage)
-    return AnswerComposer.support_of(result.confidence, coverage, params) == "none"
+    factoid = AnswerType(result.answer_type) in FACTOID
+    return AnswerComposer.support_of(result.confidence, coverage, params, factoid=factoid) == "none"
 
 
 def sweep_thresholds(
@@ -281,7 +286,8 @@ def sweep_thresholds(
     rows = []
     for i in range(round(1 / step) + 1):
         threshold = round(i * step, 4)
-        at = replace(params, partial_threshold=threshold, abstain_threshold=max(threshold, params.abstain_threshold))
+        # One floor for every question: a factoid's answer threshold and a broad question's partial one.
+        at = replace(params, partial_threshold=threshold, abstain_threshold=threshold)
         abstained_u = fmean([_abstains(r, at) for r in unanswerable]) if unanswerable else 0.0
         wrongly = fmean([_abstains(r, at) for r in answerable]) if answerable else 0.0
         correct = (

@@ -41,7 +41,7 @@ def test_every_faq_question_gets_a_verifiable_answer_or_an_abstention(
         assert_citations_verbatim(body, texts)
         for sentence in body["sentences"]:
             assert sentence["text"] in body["answer"]
-    assert answered >= 4  # measured: 4 of 8 at the dev-set threshold (0.33, see docs/evaluation.md)
+    assert answered >= 7  # measured: 7 of 8 (three of them partial answers), see docs/benchmarks.md
 
 
 @pytest.mark.parametrize("question", ["What is the population of Canada?", "How do I bake sourdough bread?"])
@@ -54,15 +54,8 @@ def test_off_topic_questions_are_abstained(real_client: TestClient, question: st
     ("question", "expected"),
     [
         ("How many Ukrainians does Kyiv expect to free from Russian captivity?", "1,200"),
-        pytest.param(
-            "Which Russian official did Umerov discuss the exchange with?",
-            "Medinsky",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains: confidence 0.32 under the 0.33 threshold; the sentence says neither "
-                "'Russian' nor 'official', so its BM25 evidence is weak (known calibration gap)",
-            ),
-        ),
+        ("Which Russian official did Umerov discuss the exchange with?", "Medinsky"),
+        ("Which country is helping Kyiv bring captives home?", "Türkiye"),
         ("When will the national security advisors meet in Ukraine?", "January 3"),
     ],
 )

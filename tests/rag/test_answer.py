@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ABSTAIN_MESSAGE, ComposerParams
+from rag.answer import ABSTAIN_MESSAGE, AnswerComposer, ComposerParams
+from rag.answer_types import AnswerType, classify_question
 from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
+from rag.retrieval import QuestionCoverage, ScoredSentence
 from tests.conftest import assert_citations_verbatim
 
 SHARED = "The exchange freed 84 soldiers and 20 civilians on Monday."
@@ -143,3 +145,39 @@ def test_no_short_answer_for_descriptive_questions(council: QAPipeline) -> None:
 def test_subject_the_articles_never_mention_is_abstained(council: QAPipeline) -> None:
     answer = council.ask("What is the population of Canada?")
     assert answer.abstained and answer.support == "none"
+
+
+def test_a_factoid_question_gets_no_partial_answer() -> None:
+    params = ComposerParams(abstain_threshold=0.3, partial_threshold=0.2)
+    covered = QuestionCoverage(terms=1.0, named=1.0)
+    assert AnswerComposer.support_of(0.25, covered, params) == "partial"
+    assert AnswerComposer.support_of(0.25, covered, params, factoid=True) == "none"
+    assert AnswerComposer.support_of(0.35, covered, params, factoid=True) == "answer"
+
+
+def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "talks.txt").write_text(
+        "Talks\n\nThe prisoner exchange talks were long and hard.\n\nRain fell all week.\n\n"
+        "The talks were hosted in Ankara this spring.\n",
+        encoding="utf-8",
+    )
+    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
+    composer = pipeline.composer
+    rows = {s.text: row for row, s in enumerate(pipeline.store.sentences)}
+    untyped = rows["The prisoner exchange talks were long and hard."]
+    typed = rows["The talks were hosted in Ankara this spring."]
+
+    def scored(row: int, score: float) -> ScoredSentence:
+        return ScoredSentence(row, pipeline.store.sentences[row], score, 0.5, 1.0, 1.0)
+
+    ranked = [scored(untyped, 0.9), scored(typed, 0.5)]
+    question = "In which city were the prisoner exchange talks hosted?"
+    assert classify_question(question) is AnswerType.PLACE
+    promoted = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=3))
+    assert [s.row for s in promoted] == [typed, untyped]
+    kept = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=1))
+    assert [s.row for s in kept] == [untyped, typed]
+    broad = composer.typed_first("Describe the talks.", ranked, AnswerType.DESCRIPTION, ComposerParams())
+    assert [s.row for s in broad] == [untyped, typed]
