@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     allow_model_download: bool = Field(False, description="let a hub model name download (off: HF_HUB_OFFLINE=1)")
     device: str = "cpu"
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    batch_window_ms: float = Field(
+        2.0, ge=0, le=1000, description="how long a question waits for others to be encoded with it, under load"
+    )
+    max_batch: int = Field(32, ge=1, le=4096, description="most questions encoded in one call (1: no micro-batching)")
 
     # Corpus and index
     seeds_dir: Path = Path("seeds")

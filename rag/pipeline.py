@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
+from rag.batching import MicroBatchingEmbedder
 from rag.chunking import ChunkingParams
 from rag.corpus import CorpusJournal, load_corpus
 from rag.documents import Document
@@ -24,7 +25,7 @@ from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexS
 if TYPE_CHECKING:
     from rag.config import Settings
 
-__all__ = ["IndexStatus", "QAPipeline", "build_pipeline", "make_embedder", "make_ranker", "open_index"]
+__all__ = ["IndexStatus", "QAPipeline", "batching", "build_pipeline", "make_embedder", "make_ranker", "open_index"]
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +202,20 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.model == "hashing" or settings.model.startswith("hashing-"):
         dimension = int(settings.model.partition("-")[2] or 256)
         return HashingEmbedder(dimension)
-    return SentenceTransformerEmbedder(
+    model = SentenceTransformerEmbedder(
         settings.model,
         device=settings.device,
         batch_size=settings.embed_batch_size,
         allow_download=settings.allow_model_download,
     )
+    return batching(model, settings)
+
+
+def batching(embedder: Embedder, settings: Settings) -> Embedder:
+    """``embedder`` behind a :class:`MicroBatchingEmbedder` as the settings say (none when ``max_batch`` is 1)."""
+    if settings.max_batch == 1:
+        return embedder
+    return MicroBatchingEmbedder(embedder, window_ms=settings.batch_window_ms, max_batch=settings.max_batch)
 
 
 def make_ranker(settings: Settings) -> LinearRanker | None:
