@@ -181,7 +181,7 @@ def start_server(root: Path, key: str, model: str | None) -> tuple[subprocess.Po
         env["RAG_MODEL"] = model
     log = (root / "serve.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=root, env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=root, env=env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

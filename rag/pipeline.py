@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.answerability import AnswerabilityModel, load_answerability
+from rag.batching import MicroBatchingEmbedder
 from rag.chunking import ChunkingParams
 from rag.corpus import CorpusJournal, load_corpus
 from rag.documents import Document
@@ -24,10 +25,12 @@ from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexS
 
 if TYPE_CHECKING:
     from rag.config import Settings
+    from rag.onnx_embedding import OnnxVariant
 
 __all__ = [
     "IndexStatus",
     "QAPipeline",
+    "batching",
     "build_pipeline",
     "make_answerability",
     "make_embedder",
@@ -79,11 +82,18 @@ def open_index(
     if previous is not None and not rebuild:
         previous.check_compatible(embedder.model_name, params, index_dir)
         same_tagger = previous.manifest.get("entity_tagger") == tagger.name
-        if same_tagger and previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
+        # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
+        same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
+        same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+        if same_tagger and same_weights and same_corpus:
             return previous, IndexStatus("loaded", time.perf_counter() - started)
         log.info(
             "%s since the index was built; updating %s",
-            "corpus changed" if same_tagger else f"entity tagger changed to {tagger.name}",
+            "corpus changed"
+            if same_tagger and same_weights
+            else f"entity tagger changed to {tagger.name}"
+            if not same_tagger
+            else f"encoder weights changed to {embedder.weights_hash}",
             index_dir,
         )
     store, stats = IndexStore.build(
@@ -222,12 +232,26 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.model == "hashing" or settings.model.startswith("hashing-"):
         dimension = int(settings.model.partition("-")[2] or 256)
         return HashingEmbedder(dimension)
-    return SentenceTransformerEmbedder(
+    if settings.encoder != "torch" and settings.bundled_model():
+        from rag.onnx_embedding import OnnxEmbedder
+
+        variant: OnnxVariant = "int8" if settings.encoder == "onnx-int8" else "fp32"
+        onnx = OnnxEmbedder(settings.onnx_path(), variant, batch_size=settings.embed_batch_size)
+        return batching(onnx, settings)
+    model = SentenceTransformerEmbedder(
         settings.model,
         device=settings.device,
         batch_size=settings.embed_batch_size,
         allow_download=settings.allow_model_download,
     )
+    return batching(model, settings)
+
+
+def batching(embedder: Embedder, settings: Settings) -> Embedder:
+    """``embedder`` behind a :class:`MicroBatchingEmbedder` as the settings say (none when ``max_batch`` is 1)."""
+    if settings.max_batch == 1:
+        return embedder
+    return MicroBatchingEmbedder(embedder, window_ms=settings.batch_window_ms, max_batch=settings.max_batch)
 
 
 def make_ranker(settings: Settings) -> LinearRanker | None:

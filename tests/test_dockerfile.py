@@ -224,7 +224,7 @@ def test_cmd_serves_with_the_project_entry_point(runtime: Stage) -> None:
     assert len(runtime.args("CMD")) == 1
     command = exec_form(runtime.args("CMD")[0])
     assert command == ["rag", "serve"]
-    assert PYPROJECT["project"]["scripts"]["rag"] == "rag.cli:main"
+    assert PYPROJECT["project"]["scripts"]["rag"] == "api.cli:main"
     assert not runtime.args("ENTRYPOINT")
 
 

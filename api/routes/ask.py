@@ -3,31 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from api.deps import PipelineDep, SettingsDep
-from api.schemas import (
-    AnswerSentencePublic,
-    AskRequest,
-    AskResponse,
-    CitationPublic,
-    ErrorResponse,
-    ShortAnswerPublic,
-)
+from api.schemas import AskRequest, AskResponse, ErrorResponse
 from rag.answer import Answer
+from rag.serialize import answer_to_dict
 
 router = APIRouter(tags=["answers"])
 
 
 def answer_public(answer: Answer) -> AskResponse:
-    return AskResponse(
-        question=answer.question,
-        answer=answer.answer,
-        abstained=answer.abstained,
-        confidence=answer.confidence,
-        support=answer.support,
-        answer_type=answer.answer_type,
-        short_answer=ShortAnswerPublic(**vars(answer.short_answer)) if answer.short_answer else None,
-        sentences=[AnswerSentencePublic(text=s.text, citations=list(s.citations)) for s in answer.sentences],
-        citations=[CitationPublic(**vars(c)) for c in answer.citations],
-    )
+    """The library's plain answer data (:func:`rag.serialize.answer_to_dict`), validated by the response model."""
+    return AskResponse.model_validate(answer_to_dict(answer))
 
 
 @router.post("/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}})

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.cli_support import CliError, progress_bar, settings_from_args, show_progress
+
 __all__ = ["add_eval_parser", "parse_bound"]
 
 
@@ -54,15 +56,12 @@ def add_eval_parser(sub: Any) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from rag.cli import CliError, _settings, _show_progress, progress_bar
-    from rag.config import Settings
     from rag.evaluation.evaluate import evaluate
     from rag.evaluation.gold import GoldError, load_gold
     from rag.evaluation.report import print_report, write_json, write_markdown, write_plot
     from rag.pipeline import build_pipeline
 
-    settings = _settings(args)
-    assert isinstance(settings, Settings)
+    settings = settings_from_args(args)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
     try:
@@ -75,7 +74,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if unknown:
         raise CliError(f"{args.gold}: doc_ids not in the index: {', '.join(unknown)}")
     retrieval = {"fusion": args.fusion} if args.fusion else {}
-    with progress_bar("Evaluating", _show_progress(args)) as update:
+    with progress_bar("Evaluating", show_progress(args)) as update:
         report = evaluate(pipeline, items, retrieval=retrieval, threshold=args.threshold, progress=update)
     report.config["gold"] = str(args.gold)
     print_report(report, Console(), per_question=not args.quiet_questions)
@@ -96,8 +95,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _check(metrics: dict[str, float | None], name: str, bound: float, *, below: bool) -> list[str]:
-    from rag.cli import CliError
-
     if name not in metrics:
         raise CliError(f"unknown metric '{name}'; known: {', '.join(metrics)}")
     value = metrics[name]

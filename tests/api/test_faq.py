@@ -17,6 +17,7 @@ from api.main import create_app
 from api.routes import pages
 from api.routes.ask import answer_public
 from api.routes.faq import faq_answers
+from api.schemas import AskResponse
 from rag.answer import ABSTAIN_MESSAGE, Answer
 from rag.config import Settings
 from rag.embedding import HashingEmbedder
@@ -224,3 +225,13 @@ def test_templates_and_static_files_ship_as_package_data() -> None:
         assert names <= {f.name for f in files}
         # pyproject's package-data globs ("templates/*", "static/*") do not descend into folders.
         assert all(f.is_file() for f in files), f"{folder} must stay flat"
+
+
+def test_the_library_answer_data_is_exactly_the_api_response(fake_pipeline: QAPipeline) -> None:
+    from rag.serialize import answer_to_dict
+
+    for question in ("How many Ukrainians does Kyiv hope to free?", "What is the population of Canada?"):
+        answer = fake_pipeline.ask(question)
+        data = answer_to_dict(answer)
+        assert answer_public(answer).model_dump(mode="json") == data
+        assert list(data) == list(AskResponse.model_fields)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from api.cli import main
 from tests.conftest import DEV_GOLD, SEEDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

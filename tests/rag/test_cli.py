@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from api.cli import main
 from rag import __version__
-from rag.cli import main
 from tests.conftest import SEEDS
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from api.cli import main
 from rag.config import Settings
 from rag.corpus import ArticleRecord, CorpusJournal, JournalEntry
 from rag.pipeline import build_pipeline

@@ -1,0 +1,85 @@
+"""The ``rag`` command's entry point and the program's composition root: it wires the library's
+commands (:mod:`rag.commands`, :mod:`rag.evaluation.cli`) and ``rag serve`` (the web app of this
+package) into one parser. The library itself never imports the web layer.
+
+    python -m api.cli COMMAND ...      # what the installed ``rag`` script runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag import __version__
+from rag.cli_support import CliError, positive, settings_from_args
+
+__all__ = ["build_parser", "cmd_serve", "main"]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+    from rag.pipeline import build_pipeline
+
+    settings = settings_from_args(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    # Open the index before the server starts, so a damaged one is refused with its message and exit code 2.
+    pipeline = build_pipeline(settings)
+    pipeline.warm_up()
+    uvicorn.run(create_app(settings, pipeline=pipeline), host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rag.commands import add_commands, add_config_command
+
+    parser = argparse.ArgumentParser(prog="rag", description="Extractive, cited question answering over news articles.")
+    parser.add_argument("--version", action="version", version=f"rag {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_commands(sub)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=positive)
+    serve.add_argument("--index-dir", type=Path)
+    serve.set_defaults(handler=cmd_serve)
+
+    add_config_command(sub)
+    try:
+        from rag.evaluation.cli import add_eval_parser
+    except ImportError:
+        pass
+    else:
+        add_eval_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from rag.config import SettingsError, load_settings
+    from rag.embedding import EmbedderError
+    from rag.ingest import IngestError
+    from rag.logs import configure_logging
+    from rag.store import IndexStoreError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        # Commands other than serve only speak up for warnings, unless asked for more.
+        level = settings.log_level if args.command == "serve" or settings.log_level == "DEBUG" else "WARNING"
+        configure_logging(level, settings.log_format)
+        return int(args.handler(args))
+    except (CliError, SettingsError, IngestError, IndexStoreError, EmbedderError) as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

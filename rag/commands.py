@@ -1,0 +1,137 @@
+"""The library's commands of ``rag``: index, ask and config (``rag serve`` lives in :mod:`api.cli`,
+the entry point, because it needs the web layer; ``rag eval`` in :mod:`rag.evaluation.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rag.cli_support import CliError, positive, progress_bar, settings_from_args, show_progress
+
+__all__ = ["add_commands", "add_config_command", "cmd_ask", "cmd_config", "cmd_index", "format_answer"]
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.corpus import CorpusJournal, load_corpus
+    from rag.entities import make_tagger
+    from rag.pipeline import make_embedder, open_index
+    from rag.store import IndexCorruptError
+
+    settings = settings_from_args(args)
+    paths = args.paths or [settings.seeds_dir]
+    # The written corpus (API writes) is layered over the files, as `rag serve` does.
+    articles, faqs = load_corpus(paths, CorpusJournal(settings.journal_path()))
+    if not articles:
+        raise CliError(f"no articles found under {', '.join(map(str, paths))} (supported: .txt .md .jsonl)")
+    embedder = make_embedder(settings)
+    rebuild = args.rebuild
+    tagger = make_tagger(settings.entity_tagger)  # the tagger `rag serve` uses, or serve would rebuild the index
+    with progress_bar("Embedding documents", show_progress(args)) as update:
+        try:
+            store, status = open_index(
+                articles,
+                embedder,
+                settings.chunking(),
+                settings.index_dir,
+                rebuild=rebuild,
+                progress=update,
+                tagger=tagger,
+            )
+        except IndexCorruptError as exc:
+            import sys
+
+            print(f"rag: {exc}\nrag: repairing: rebuilding the index from the documents", file=sys.stderr)
+            store, status = open_index(
+                articles,
+                embedder,
+                settings.chunking(),
+                settings.index_dir,
+                rebuild=True,
+                progress=update,
+                tagger=tagger,
+            )
+    counts = store.manifest["counts"]
+    reuse = (
+        f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" if status.stats else ""
+    )
+    print(
+        f"index {status.action} at {settings.index_dir}: {counts['documents']} documents, "
+        f"{counts['passages']} passages, {counts['sentences']} sentences in {status.seconds:.1f}s{reuse}; "
+        f"{len(faqs)} FAQ document(s) kept apart"
+    )
+    return 0
+
+
+def format_answer(answer: object) -> str:
+    from rag.answer import Answer
+
+    assert isinstance(answer, Answer)
+    lines = [answer.answer, "", f"confidence: {answer.confidence:.2f}" + ("  (abstained)" if answer.abstained else "")]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+    for citation in answer.citations:
+        source = f" — {citation.source}" if citation.source else ""
+        url = f" <{citation.url}>" if citation.url else ""
+        lines.append(f"[{citation.id}] {citation.title}{source}{url}")
+        lines.append(f"    {citation.doc_id} [{citation.start}:{citation.end}]")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import build_pipeline
+
+    settings = settings_from_args(args)
+    question = args.question.strip()
+    if not question:
+        raise CliError("the question must not be empty")
+    if len(question) > settings.max_question_chars:
+        raise CliError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    pipeline = build_pipeline(settings)
+    answer = pipeline.ask(question, top_k=args.top_k, max_sentences=args.max_sentences)
+    if args.json:
+        from rag.serialize import answer_to_dict
+
+        print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    values = settings.masked()
+    if args.json:
+        print(json.dumps(values, indent=2))
+    else:
+        width = max(len(k) for k in values)
+        for key, value in values.items():
+            print(f"RAG_{key.upper():<{width}}  {json.dumps(value)}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``index`` and ``ask`` to the ``rag`` parser's subcommands (``config`` is added by
+    :func:`add_config_command`, after ``serve``, to keep the help in its order)."""
+    index = sub.add_parser("index", help="build or update the index from documents")
+    index.add_argument("paths", nargs="*", type=Path, help="files or directories (default: RAG_SEEDS_DIR)")
+    index.add_argument("--index-dir", type=Path, help="where the index goes (default: RAG_INDEX_DIR)")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything, even with another model")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(handler=cmd_index)
+
+    ask = sub.add_parser("ask", help="answer a question with cited sentences")
+    ask.add_argument("question")
+    ask.add_argument("--index-dir", type=Path)
+    ask.add_argument("--top-k", type=positive)
+    ask.add_argument("--max-sentences", type=positive)
+    ask.add_argument("--json", action="store_true", help="print the API's JSON response")
+    ask.set_defaults(handler=cmd_ask)
+
+
+def add_config_command(sub: Any) -> None:
+    config = sub.add_parser("config", help="print the effective settings (secrets masked)")
+    config.add_argument("--json", action="store_true")
+    config.set_defaults(handler=cmd_config)
