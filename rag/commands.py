@@ -68,7 +68,12 @@ def format_answer(answer: object) -> str:
     from rag.answer import Answer
 
     assert isinstance(answer, Answer)
-    lines = [answer.answer, "", f"confidence: {answer.confidence:.2f}" + ("  (abstained)" if answer.abstained else "")]
+    lines = []
+    if answer.short_answer is not None:
+        short = answer.short_answer
+        lines += [f"Short answer: {short.text}  ({short.doc_id} [{short.start}:{short.end}])", ""]
+    status = {"partial": "  (partial answer)", "none": "  (abstained)"}.get(answer.support, "")
+    lines += [answer.answer, "", f"confidence: {answer.confidence:.2f}" + status]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")

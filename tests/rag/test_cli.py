@@ -98,3 +98,25 @@ def test_index_refuses_an_index_built_with_another_model(
     assert main(["index", "--quiet"]) == 2
     assert "rag index --rebuild" in capsys.readouterr().err
     assert main(["index", "--quiet", "--rebuild"]) == 0
+
+
+def test_the_short_answer_comes_first_and_a_partial_answer_says_so() -> None:
+    from rag.answer import Answer, AnswerSentence, Citation, ShortAnswer
+    from rag.commands import format_answer
+
+    citation = Citation(1, "d1", "Talks", None, None, "The talks resume on May 16.", 10, 37, 0.9)
+    answer = Answer(
+        "When do the talks resume?",
+        "The talks resume on May 16. [1]",
+        False,
+        0.41,
+        (AnswerSentence("The talks resume on May 16.", (1,)),),
+        (citation,),
+        short_answer=ShortAnswer("May 16", "d1", 30, 36),
+        support="answer",
+    )
+    lines = format_answer(answer).splitlines()
+    assert lines[0] == "Short answer: May 16  (d1 [30:36])"
+    assert lines[2] == "The talks resume on May 16. [1]"
+    partial = format_answer(Answer("q", "x [1]", False, 0.27, (), (citation,), support="partial"))
+    assert partial.splitlines()[0] == "x [1]" and "confidence: 0.27  (partial answer)" in partial
