@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     allow_model_download: bool = Field(False, description="let a hub model name download (off: HF_HUB_OFFLINE=1)")
     device: str = "cpu"
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    encoder: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx",
+        description="what runs the bundled model: ONNX Runtime on a graph exported once from its weights "
+        "(fp32, the default: the same vectors, faster), the same graph int8-quantised, or sentence-transformers "
+        "on torch; another model always runs on sentence-transformers",
+    )
+    onnx_dir: Path | None = Field(
+        None, description="where the exported ONNX graphs are kept (default: '<index_dir>.onnx' beside the index)"
+    )
     batch_window_ms: float = Field(
         2.0, ge=0, le=1000, description="how long a question waits for others to be encoded with it, under load"
     )
@@ -133,6 +142,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:
+        if "encoder" in self.model_fields_set and self.encoder != "torch" and not self.bundled_model():
+            raise ValueError(
+                f"{ENV_PREFIX}ENCODER={self.encoder} runs the bundled all-MiniLM-L6-v2 only; "
+                f"{ENV_PREFIX}MODEL is '{self.model}'"
+            )
         if self.passage_overlap >= self.passage_sentences:
             raise ValueError(
                 f"{ENV_PREFIX}PASSAGE_OVERLAP ({self.passage_overlap}) must be less than "
@@ -173,6 +187,16 @@ class Settings(BaseSettings):
             min_term_coverage=self.min_term_coverage,
             require_answer_type=self.require_answer_type,
         )
+
+    def bundled_model(self) -> bool:
+        """Whether ``model`` names the bundled all-MiniLM-L6-v2 (the model ``encoder`` applies to)."""
+        return self.model in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "bundled")
+
+    def onnx_path(self) -> Path:
+        """Where the exported ONNX graphs are kept (see :mod:`rag.onnx_embedding`)."""
+        if self.onnx_dir is not None:
+            return self.onnx_dir
+        return self.index_dir.parent / f"{self.index_dir.name}.onnx"
 
     def journal_path(self) -> Path:
         """Where writes through the API are recorded (see :mod:`rag.corpus`)."""

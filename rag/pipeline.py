@@ -24,6 +24,7 @@ from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexS
 
 if TYPE_CHECKING:
     from rag.config import Settings
+    from rag.onnx_embedding import OnnxVariant
 
 __all__ = ["IndexStatus", "QAPipeline", "batching", "build_pipeline", "make_embedder", "make_ranker", "open_index"]
 
@@ -71,11 +72,18 @@ def open_index(
     if previous is not None and not rebuild:
         previous.check_compatible(embedder.model_name, params, index_dir)
         same_tagger = previous.manifest.get("entity_tagger") == tagger.name
-        if same_tagger and previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents):
+        # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
+        same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
+        same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+        if same_tagger and same_weights and same_corpus:
             return previous, IndexStatus("loaded", time.perf_counter() - started)
         log.info(
             "%s since the index was built; updating %s",
-            "corpus changed" if same_tagger else f"entity tagger changed to {tagger.name}",
+            "corpus changed"
+            if same_tagger and same_weights
+            else f"entity tagger changed to {tagger.name}"
+            if not same_tagger
+            else f"encoder weights changed to {embedder.weights_hash}",
             index_dir,
         )
     store, stats = IndexStore.build(
@@ -202,6 +210,12 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.model == "hashing" or settings.model.startswith("hashing-"):
         dimension = int(settings.model.partition("-")[2] or 256)
         return HashingEmbedder(dimension)
+    if settings.encoder != "torch" and settings.bundled_model():
+        from rag.onnx_embedding import OnnxEmbedder
+
+        variant: OnnxVariant = "int8" if settings.encoder == "onnx-int8" else "fp32"
+        onnx = OnnxEmbedder(settings.onnx_path(), variant, batch_size=settings.embed_batch_size)
+        return batching(onnx, settings)
     model = SentenceTransformerEmbedder(
         settings.model,
         device=settings.device,

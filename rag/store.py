@@ -126,6 +126,16 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _encoder_info(embedder: Embedder) -> dict[str, Any]:
+    """What ran the model (an ONNX embedder names its exported graph, its cache directory and sha256)."""
+    describe = getattr(embedder, "encoder_info", None)
+    if callable(describe):
+        info = describe()
+        if isinstance(info, dict):
+            return info
+    return {"runtime": type(getattr(embedder, "inner", embedder)).__name__}
+
+
 @dataclass
 class BuildStats:
     documents_reused: int = 0
@@ -220,6 +230,7 @@ class IndexStore:
             "rag_version": __version__,
             "pipeline_version": PIPELINE_VERSION,
             "model": {"name": embedder.model_name, "weights_hash": embedder.weights_hash, "dimension": dimension},
+            "encoder": _encoder_info(embedder),
             "chunking": params.to_dict(),
             "entity_tagger": tagger.name,
             "corpus_fingerprint": corpus_fingerprint(documents),

@@ -136,3 +136,24 @@ def test_adding_a_document_embeds_only_the_new_one(tmp_path: Path, articles: lis
     assert np.array_equal(second.sentence_vectors()[old_rows], first.sentence_vectors())
     third, status = open_index(load_documents([corpus])[0], embedder, ChunkingParams(), tmp_path / "idx")
     assert status.action == "loaded" and third.manifest["corpus_fingerprint"] == second.manifest["corpus_fingerprint"]
+
+
+class _OtherRuntime(HashingEmbedder):
+    """The same model name, other weights (as RAG_ENCODER=onnx-int8 is to torch)."""
+
+    @property
+    def weights_hash(self) -> str:
+        return "none+onnx-int8"
+
+
+def test_an_index_from_another_encoder_of_the_same_model_is_re_embedded_not_mixed(tmp_path: Path) -> None:
+    articles, _ = load_documents([SEEDS])
+    path = tmp_path / "idx"
+    open_index(articles, HashingEmbedder(), ChunkingParams(), path)
+    store, status = open_index(articles, _OtherRuntime(), ChunkingParams(), path)
+    assert status.action == "updated"
+    assert status.stats is not None and status.stats.documents_embedded == len(articles)
+    assert store.manifest["model"]["weights_hash"] == "none+onnx-int8"
+    assert store.manifest["encoder"] == {"runtime": "_OtherRuntime"}
+    _, again = open_index(articles, _OtherRuntime(), ChunkingParams(), path)
+    assert again.action == "loaded"
