@@ -31,6 +31,10 @@ from rag.embedding import DEFAULT_MODEL, EmbedderError, bundled_model_path, veri
 
 __all__ = ["EXPORT_VERSION", "OnnxEmbedder", "OnnxVariant", "export_onnx"]
 
+# ONNX Runtime otherwise writes a telemetry device id under ~/.cache at its first session; the service's
+# HOME is not writable (and nothing is written outside the index and the ONNX cache). Read at import.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 OnnxVariant = Literal["fp32", "int8"]
 EXPORT_VERSION = 1  # bump when the exported graph or its quantisation changes
 MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of the bundled model

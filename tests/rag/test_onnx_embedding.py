@@ -83,3 +83,24 @@ def test_settings_choose_the_encoder_and_refuse_it_for_another_model(tmp_path: P
     assert type(make_embedder(Settings(model="hashing", _env_file=None))).__name__ == "HashingEmbedder"  # type: ignore[call-arg]
     default = make_embedder(Settings(index_dir=tmp_path / "idx", _env_file=None))  # type: ignore[call-arg]
     assert isinstance(getattr(default, "inner", default), OnnxEmbedder)
+
+
+def test_nothing_is_written_to_home(cache_dir: Path, tmp_path: Path) -> None:
+    """The container's HOME is not writable: ONNX Runtime's telemetry device id must not be created there."""
+    import os
+    import subprocess
+    import sys
+
+    export_onnx(cache_dir, "fp32")
+    home = tmp_path / "home"
+    home.mkdir()
+    script = (
+        "from pathlib import Path; from rag.onnx_embedding import OnnxEmbedder; "
+        f"OnnxEmbedder(Path({str(cache_dir)!r})).embed(['x'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**env, "HOME": str(home)}, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(home.iterdir()) == []
