@@ -69,13 +69,21 @@ def variants(shipped: ComposerParams) -> list[Variant]:
     }
     typed = {**old, "require_answer_type": True}
     completed = {**typed, "complete_span": True}
-    partial = {**completed, "partial_threshold": shipped.partial_threshold}
+    partial = {
+        **completed,
+        "partial_threshold": shipped.partial_threshold,
+        "abstain_threshold": shipped.abstain_threshold,
+    }
     preferred = {**partial, "type_window": shipped.type_window}
     return [
         Variant("0.2.0 (hand-set weights, cosine+BM25 confidence, one sentence)", composer=old),
         Variant("+ answer types: an untyped factoid abstains", composer=typed),
         Variant("+ completed spans", composer=completed),
-        Variant(f"+ partial answers (confidence >= {shipped.partial_threshold})", composer=partial),
+        Variant(
+            f"+ partial answers to broad questions (>= {shipped.partial_threshold}; answer >= "
+            f"{shipped.abstain_threshold})",
+            composer=partial,
+        ),
         Variant(f"+ typed sentence first (best of top {shipped.type_window})", composer=preferred),
         Variant("+ learned sentence ranker = shipped", learned_ranker=True, composer=preferred),
         Variant("shipped + learned answerability (option, off)", learned_ranker=True, answerability=True),
@@ -124,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "answerable abstained",
                 "FAQ answered",
                 "FAQ partial",
+                "ask p50 ms",
             ]
         )
         for variant in variants(base.composer.params):
@@ -141,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{m['abstention.answerable_wrongly_abstained']:.3f}",
                 f"{answered} of {len(faq.questions)}",
                 str(partial),
+                f"{m['latency.p50_ms']:.1f}",
             )
     table.print("Development set (64 answerable, 17 unanswerable) and FAQ (8 questions)")
     if args.write_docs:
@@ -153,7 +163,8 @@ Command: `{command}`
 - Index: `seeds/` with the bundled all-MiniLM-L6-v2 and spaCy entities; each row switches one more
   capability on (see the script's docstring). "first sentence" and "whole answer": share of the
   answerable questions whose first cited span / whole served answer contains a gold answer string
-  (an abstention counts as a miss); "short EM": exact match of the short answer on factoid questions.
+  (an abstention counts as a miss); "short EM": exact match of the short answer on factoid questions;
+  "ask p50 ms": median time of `QAPipeline.ask` over the development questions (encoder: the default).
 
 {table.markdown()}
 """

@@ -107,7 +107,9 @@ class ComposerParams:
     """Cite a sentence together with the neighbour that completes it (a back-reference, "This includes ...")."""
     type_window: int = 3
     """For a factoid question, the best of this many top sentences that holds an answer of the asked-for
-    type is cited first (1: keep the ranker's order)."""
+    type is cited first (1: keep the ranker's order) ..."""
+    type_min_share: float = 0.0
+    """... if its score is at least this share of the best sentence's."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -121,6 +123,7 @@ class ComposerParams:
             "partial_threshold",
             "min_named_coverage",
             "min_term_coverage",
+            "type_min_share",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -268,7 +271,10 @@ class AnswerComposer:
         if answer_type not in FACTOID or params.type_window <= 1:
             return ranked
         asked = question_words(question)
+        floor = params.type_min_share * ranked[0].score if ranked else 0.0
         for position, candidate in enumerate(ranked[: params.type_window]):
+            if position and candidate.score < floor:
+                break
             first, last = (
                 self.completed_span(candidate.row, answer_type, asked)
                 if params.complete_span

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
     )
     complete_span: bool = Field(True, description="cite a sentence with the neighbour that completes it")
+    type_min_share: float = Field(
+        0.0, ge=0, le=1, description="... if its score is at least this share of the best sentence's"
+    )
     type_window: int = Field(
         3, ge=1, le=50, description="factoid questions: the best typed sentence among this many is cited first"
     )
@@ -198,6 +201,7 @@ class Settings(BaseSettings):
             require_answer_type=self.require_answer_type,
             complete_span=self.complete_span,
             type_window=self.type_window,
+            type_min_share=self.type_min_share,
         )
 
     def bundled_model(self) -> bool:

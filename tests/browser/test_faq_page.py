@@ -219,7 +219,12 @@ def test_page_shows_the_faq_with_answers_and_markers(page: Any, service: str) ->
                 assert sentence["text"] in card.locator(".answer-text").inner_text()
             expected = [f"[{cid}]" for s in item["sentences"] for cid in s["citations"]]
             assert card.locator("button.cite").all_text_contents() == expected
-    assert sum(not item["abstained"] for item in items) >= 4
+            # A partial answer says so; a confident one does not.
+            assert card.locator(".partial-note").count() == (1 if item["support"] == "partial" else 0)
+            if item["short_answer"]:
+                assert card.locator(".short-answer strong").text_content() == item["short_answer"]["text"]
+    assert sum(not item["abstained"] for item in items) >= 7
+    assert any(item["support"] == "partial" for item in items)
 
 
 def test_opening_a_citation_highlights_the_cited_sentence(
@@ -282,6 +287,8 @@ def test_asking_a_question_renders_the_answer(page: Any, service: str) -> None:
         f"{in_page_ms:.0f} ms measured in the page (performance.now)"
     )
     assert result.locator(".qa-question").text_content() == ANSWERABLE
+    assert expected["short_answer"] is not None  # a "how many" question: the number, in bold, first
+    assert result.locator(".short-answer strong").text_content() == expected["short_answer"]["text"]
     text = result.locator(".answer-text").inner_text()
     for sentence in expected["sentences"]:
         assert sentence["text"] in text
