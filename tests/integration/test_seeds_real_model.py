@@ -41,7 +41,7 @@ def test_every_faq_question_gets_a_verifiable_answer_or_an_abstention(
         assert_citations_verbatim(body, texts)
         for sentence in body["sentences"]:
             assert sentence["text"] in body["answer"]
-    assert answered >= 7  # measured: 7 of 8 (three of them partial answers), see docs/benchmarks.md
+    assert answered >= 7  # measured: 7 of 8 (two of them partial answers), see docs/benchmarks.md
 
 
 @pytest.mark.parametrize("question", ["What is the population of Canada?", "How do I bake sourdough bread?"])
