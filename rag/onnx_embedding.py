@@ -15,7 +15,6 @@ does not match is exported again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.embedding import DEFAULT_MODEL, EmbedderError, bundled_model_path, verify_bundled_model
+from rag.files import file_sha256
 
 __all__ = ["EXPORT_VERSION", "OnnxEmbedder", "OnnxVariant", "export_onnx"]
 
@@ -40,14 +40,6 @@ EXPORT_VERSION = 1  # bump when the exported graph or its quantisation changes
 MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of the bundled model
 _FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_record(cache_dir: Path) -> dict[str, Any]:
@@ -67,7 +59,7 @@ def _valid(cache_dir: Path, variant: OnnxVariant, weights_hash: str) -> bool:
         and record.get("source_weights_sha256") == weights_hash
         and isinstance(entry, dict)
         and path.is_file()
-        and entry.get("sha256") == _sha256(path)
+        and entry.get("sha256") == file_sha256(path)
     )
 
 
@@ -140,7 +132,7 @@ def export_onnx(cache_dir: Path, variant: OnnxVariant = "fp32", *, model_dir: Pa
 
     record["files"][variant] = {
         "file": for_variant.name,
-        "sha256": _sha256(for_variant),
+        "sha256": file_sha256(for_variant),
         "bytes": for_variant.stat().st_size,
         "seconds": round(time.perf_counter() - started, 2),
         "torch": torch.__version__,

@@ -30,6 +30,7 @@ from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentence_
 from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
 from rag.entities import Entity, EntityTagger, RuleEntityTagger
+from rag.files import file_sha256, fsync_dir, fsync_file
 
 __all__ = [
     "PIPELINE_VERSION",
@@ -95,19 +96,6 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _recover_retired(root: Path) -> None:
     """Put back an index moved aside by a :meth:`IndexStore.save` that died before renaming the new one in."""
     if root.exists() or not root.parent.is_dir():
@@ -115,15 +103,7 @@ def _recover_retired(root: Path) -> None:
     candidates = sorted(root.parent.glob(f".{root.name}.old-*/{root.name}/{MANIFEST}"), key=lambda p: p.stat().st_mtime)
     if candidates:
         candidates[-1].parent.rename(root)
-        _fsync_dir(root.parent)
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        fsync_dir(root.parent)
 
 
 def _encoder_info(embedder: Embedder) -> dict[str, Any]:
@@ -326,9 +306,9 @@ class IndexStore:
             faiss.write_index(self.passage_index, str(staging / "passages.faiss"))
             faiss.write_index(self.sentence_index, str(staging / "sentences.faiss"))
             for name in ("passages.faiss", "sentences.faiss"):
-                _fsync_file(staging / name)
+                fsync_file(staging / name)
             self.manifest["files"] = {
-                name: {"bytes": (staging / name).stat().st_size, "sha256": _file_digest(staging / name)}
+                name: {"bytes": (staging / name).stat().st_size, "sha256": file_sha256(staging / name)}
                 for name in _FILES
             }
             with (staging / MANIFEST).open("w", encoding="utf-8") as handle:
@@ -336,13 +316,13 @@ class IndexStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             staging.chmod(0o755)
-            _fsync_dir(staging)
+            fsync_dir(staging)
             retired = None
             if target.exists():
                 retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
                 target.rename(retired / target.name)
             staging.rename(target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
             if retired is not None:
                 shutil.rmtree(retired, ignore_errors=True)
         except BaseException:
@@ -399,7 +379,7 @@ class IndexStore:
                     f"index file {path} is {size} bytes, the manifest says {expected['bytes']} "
                     f"(truncated or modified); {repair}"
                 )
-            if _file_digest(path) != expected["sha256"]:
+            if file_sha256(path) != expected["sha256"]:
                 raise IndexCorruptError(f"index file {path} does not match its sha256 in the manifest; {repair}")
         documents = {d.doc_id: d for d in (Document.from_dict(r) for r in cls._read_jsonl(root / "documents.jsonl"))}
         sentences = [Sentence(**r) for r in cls._read_jsonl(root / "sentences.jsonl")]
