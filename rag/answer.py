@@ -98,6 +98,9 @@ class ComposerParams:
     cover gets a partial answer; below it, the service abstains."""
     min_named_coverage: float = 0.5
     """Share of the question's names and numbers that must occur in the articles, or it abstains."""
+    min_candidate_named: float = 0.5
+    """Share of the question's names and numbers that must occur in the best candidate sentences (or their
+    titles), or it abstains: in a large corpus the names are somewhere, but not where the answer was sought."""
     min_term_coverage: float = 0.3
     """IDF-weighted share of the question's terms that must occur in the articles for a partial answer."""
     require_answer_type: bool = True
@@ -124,6 +127,7 @@ class ComposerParams:
             "partial_threshold",
             "min_named_coverage",
             "min_term_coverage",
+            "min_candidate_named",
             "type_min_share",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -217,7 +221,9 @@ class AnswerComposer:
 
         A factoid question ("How many ...?", "Who ...?") gets no partial answer: a weakly supported number
         or name is a wrong answer, not part of one."""
-        if coverage is not None and coverage.named < params.min_named_coverage:
+        if coverage is not None and (
+            coverage.named < params.min_named_coverage or coverage.candidate_named < params.min_candidate_named
+        ):
             return "none"
         if confidence >= params.abstain_threshold:
             return "answer"
@@ -241,15 +247,11 @@ class AnswerComposer:
         best = ranked[0]
         confidence = self.confidence(ranked, params, question=question, coverage=coverage, answer_type=answer_type)
         support = self.support(confidence, coverage, params, answer_type)
+        debug = {"best_score": best.score}
+        if coverage is not None:
+            debug["candidate_named"] = coverage.candidate_named
         if support == "none":
-            return Answer(
-                question,
-                ABSTAIN_MESSAGE,
-                True,
-                confidence,
-                debug={"best_score": best.score},
-                answer_type=answer_type.value,
-            )
+            return Answer(question, ABSTAIN_MESSAGE, True, confidence, debug=debug, answer_type=answer_type.value)
         groups = self._select(self.typed_first(question, ranked, answer_type, params), params)
         answer = self._render(question, confidence, groups, answer_type, params)
         if params.require_answer_type and answer_type in FACTOID and answer.short_answer is None:
@@ -258,10 +260,10 @@ class AnswerComposer:
                 ABSTAIN_MESSAGE,
                 True,
                 confidence,
-                debug={"best_score": best.score, "no_typed_answer": 1.0},
+                debug={**debug, "no_typed_answer": 1.0},
                 answer_type=answer_type.value,
             )
-        return replace(answer, support=support)
+        return replace(answer, support=support, debug=debug)
 
     def typed_first(
         self, question: str, ranked: Sequence[ScoredSentence], answer_type: AnswerType, params: ComposerParams

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     min_named_coverage: float = Field(
         0.5, ge=0, le=1, description="share of the question's names and numbers the articles must mention"
     )
+    min_candidate_named: float = Field(
+        0.5, ge=0, le=1, description="share of the question's names and numbers the best candidate sentences must hold"
+    )
     min_term_coverage: float = Field(
         0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
     )
@@ -198,6 +201,7 @@ class Settings(BaseSettings):
             partial_threshold=self.partial_threshold,
             min_named_coverage=self.min_named_coverage,
             min_term_coverage=self.min_term_coverage,
+            min_candidate_named=self.min_candidate_named,
             require_answer_type=self.require_answer_type,
             complete_span=self.complete_span,
             type_window=self.type_window,

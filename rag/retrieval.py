@@ -107,6 +107,7 @@ class PassageRetriever(Protocol):
 
 _WORD = re.compile(r"\w+")
 _STEM = Stemmer.Stemmer("english").stemWord
+_POSSESSIVE = re.compile(r"['’]s$")
 _NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w'’-]*|\d[\d,.]*)")
 
 
@@ -404,7 +405,7 @@ class HybridRetriever:
         weights = {t: float(np.log((total + 1) / (self._term_df.get(t, 0) + 0.5))) for t in terms}
         weight_sum = sum(weights.values())
         present = sum(w for t, w in weights.items() if self._term_df.get(t, 0) > 0)
-        named = [m.group(0).strip(".,").casefold() for m in _NAMED.finditer(query.strip())]
+        named = [_POSSESSIVE.sub("", m.group(0).strip(".,")).casefold() for m in _NAMED.finditer(query.strip())]
         named = [n for n in named if n]
 
         def found_in(words: frozenset[str], name: str) -> bool:

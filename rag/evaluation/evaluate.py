@@ -69,6 +69,7 @@ class QuestionResult:
     short_answer_f1: float | None = None
     term_coverage: float = 1.0
     named_coverage: float = 1.0
+    candidate_named: float = 1.0
     untyped: bool = False
     """A factoid question whose composed first span holds no entity of the asked type."""
 
@@ -134,6 +135,7 @@ def evaluate(
         "abstain_threshold": 0.0,
         "partial_threshold": 0.0,
         "min_named_coverage": 0.0,
+        "min_candidate_named": 0.0,
         "require_answer_type": False,
     }
     documents = pipeline.store.documents
@@ -144,7 +146,9 @@ def evaluate(
         started = time.perf_counter()
         answer = pipeline.ask(item.question, retrieval=retrieval, composer={**composer, **unguarded})
         latency = (time.perf_counter() - started) * 1000
-        coverage = pipeline.retriever.coverage(item.question)
+        coverage = replace(
+            pipeline.retriever.coverage(item.question), candidate_named=answer.debug.get("candidate_named", 1.0)
+        )
         support = (
             pipeline.composer.support(answer.confidence, coverage, served_params, AnswerType(answer.answer_type))
             if answer.sentences
@@ -171,6 +175,7 @@ def evaluate(
             short_answer=None if abstained or answer.short_answer is None else answer.short_answer.text,
             term_coverage=round(coverage.terms, 4),
             named_coverage=round(coverage.named, 4),
+            candidate_named=round(coverage.candidate_named, 4),
             untyped=untyped,
         )
         result.citations_total = len(answer.citations)
@@ -268,7 +273,7 @@ def _aggregate(results: list[QuestionResult]) -> dict[str, float | None]:
 def _abstains(result: QuestionResult, params: ComposerParams) -> bool:
     if params.require_answer_type and result.untyped:
         return True
-    coverage = QuestionCoverage(result.term_coverage, result.named_coverage)
+    coverage = QuestionCoverage(result.term_coverage, result.named_coverage, candidate_named=result.candidate_named)
     factoid = AnswerType(result.answer_type) in FACTOID
     return AnswerComposer.support_of(result.confidence, coverage, params, factoid=factoid) == "none"
 

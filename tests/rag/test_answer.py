@@ -181,3 +181,12 @@ def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_p
     assert [s.row for s in kept] == [untyped, typed]
     broad = composer.typed_first("Describe the talks.", ranked, AnswerType.DESCRIPTION, ComposerParams())
     assert [s.row for s in broad] == [untyped, typed]
+
+
+def test_names_missing_from_the_candidates_abstain_even_when_the_corpus_has_them() -> None:
+    params = ComposerParams(abstain_threshold=0.3)
+    elsewhere = QuestionCoverage(terms=1.0, named=1.0, candidate_named=0.25)
+    here = QuestionCoverage(terms=1.0, named=1.0, candidate_named=1.0)
+    assert AnswerComposer.support_of(0.6, elsewhere, params) == "none"
+    assert AnswerComposer.support_of(0.6, here, params) == "answer"
+    assert AnswerComposer.support_of(0.6, elsewhere, ComposerParams(min_candidate_named=0.0)) == "answer"

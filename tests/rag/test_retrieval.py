@@ -7,7 +7,7 @@ import pytest
 
 from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
-from rag.retrieval import RetrievalParams
+from rag.retrieval import RetrievalParams, ScoredSentence
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
@@ -83,3 +83,14 @@ def test_bm25_index_parameters_cannot_be_overridden_per_call(fake_pipeline: QAPi
 def test_bm25_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="sentence_bm25_b"):
         RetrievalParams(sentence_bm25_b=1.5)
+
+
+def test_coverage_counts_the_names_found_in_the_candidate_sentences(fake_pipeline: QAPipeline) -> None:
+    store = fake_pipeline.store
+    rows = [row for row, s in enumerate(store.sentences) if "Zelenskyy" in s.text][:3]
+    ranked = [ScoredSentence(row, store.sentences[row], 1.0, 0.5, 1.0, 1.0) for row in rows]
+    retriever = fake_pipeline.retriever
+    assert retriever.coverage("What did Zelenskyy's office say?", ranked).candidate_named == 1.0  # possessive
+    # Norway is in no candidate (nor in the corpus); with no ranking the share is not judged.
+    assert retriever.coverage("What did Zelenskyy say to Norway?", ranked).candidate_named == 0.5
+    assert retriever.coverage("What did Zelenskyy say to Norway?").candidate_named == 1.0
