@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import rag.store as store_module
-from benchmarks.common import machine_description, run_main, update_docs_section, utc_date
+from benchmarks.common import machine_description, markdown_table, run_main, update_docs_section, utc_date
 from rag.chunking import ChunkingParams, sentences_of
 from rag.config import Settings
 from rag.documents import Passage
@@ -172,10 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)))
     if args.write_docs:
-        table = "\n".join(
-            ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
-            + ["| " + " | ".join(r) + " |" for r in rows]
-        )
+        table = markdown_table(header, rows)
         body = (
             f"Command: `python -m benchmarks.build_encode_once --write-docs`  \n"
             f"Date: {utc_date()}  \nMachine: {machine_description()}\n\n"

@@ -33,6 +33,7 @@ __all__ = [
     "console",
     "default_data_path",
     "machine_description",
+    "markdown_table",
     "mrr_at_k",
     "ndcg_at_k",
     "recall_at_k",
@@ -275,6 +276,12 @@ class ResultTable:
 
         align = ["---"] + ["---:"] * (len(self.columns) - 1)
         return "\n".join([cells(self.columns), cells(align), *(cells(r) for r in self.rows)])
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table: the first column left-aligned, the others right-aligned."""
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def utc_date() -> str:

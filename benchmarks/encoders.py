@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machine_description, run_main, update_docs_section, utc_date
+from benchmarks.common import machine_description, markdown_table, run_main, update_docs_section, utc_date
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.onnx_embedding import OnnxEmbedder
 
@@ -96,10 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)))
     if args.write_docs:
-        table = "\n".join(
-            ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
-            + ["| " + " | ".join(r) + " |" for r in rows]
-        )
+        table = markdown_table(header, rows)
         body = (
             f"Command: `python -m benchmarks.encoders --encodes {args.encodes} --write-docs`  \n"
             f"Date: {utc_date()}  \nMachine: {machine_description()}\n\n{table}\n\n"

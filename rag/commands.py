@@ -16,8 +16,8 @@ __all__ = ["add_commands", "add_config_command", "cmd_ask", "cmd_config", "cmd_i
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.corpus import CorpusJournal, load_corpus
     from rag.entities import make_tagger
-    from rag.pipeline import make_embedder, open_index
-    from rag.store import IndexCorruptError
+    from rag.pipeline import IndexStatus, make_embedder, open_index
+    from rag.store import IndexCorruptError, IndexStore
 
     settings = settings_from_args(args)
     paths = args.paths or [settings.seeds_dir]
@@ -26,11 +26,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not articles:
         raise CliError(f"no articles found under {', '.join(map(str, paths))} (supported: .txt .md .jsonl)")
     embedder = make_embedder(settings)
-    rebuild = args.rebuild
     tagger = make_tagger(settings.entity_tagger)  # the tagger `rag serve` uses, or serve would rebuild the index
     with progress_bar("Embedding documents", show_progress(args)) as update:
-        try:
-            store, status = open_index(
+
+        def build(rebuild: bool) -> tuple[IndexStore, IndexStatus]:
+            return open_index(
                 articles,
                 embedder,
                 settings.chunking(),
@@ -39,19 +39,14 @@ def cmd_index(args: argparse.Namespace) -> int:
                 progress=update,
                 tagger=tagger,
             )
+
+        try:
+            store, status = build(args.rebuild)
         except IndexCorruptError as exc:
             import sys
 
             print(f"rag: {exc}\nrag: repairing: rebuilding the index from the documents", file=sys.stderr)
-            store, status = open_index(
-                articles,
-                embedder,
-                settings.chunking(),
-                settings.index_dir,
-                rebuild=True,
-                progress=update,
-                tagger=tagger,
-            )
+            store, status = build(True)
     counts = store.manifest["counts"]
     reuse = (
         f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" if status.stats else ""
