@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rag.embedding import EmbedderError
     from rag.ingest import IngestError
     from rag.logs import configure_logging
+    from rag.ranker import RankerError
+    from rag.reranker import RerankerError
     from rag.store import IndexStoreError
 
     parser = build_parser()
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level if args.command == "serve" or settings.log_level == "DEBUG" else "WARNING"
         configure_logging(level, settings.log_format)
         return int(args.handler(args))
-    except (CliError, SettingsError, IngestError, IndexStoreError, EmbedderError) as exc:
+    except (CliError, SettingsError, IngestError, IndexStoreError, EmbedderError, RankerError, RerankerError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,9 +9,11 @@ with capabilities switched on one after the other, from the 0.2.0 behaviour to t
 4. + partial answers: a covered subject below the answer threshold gets a partial answer;
 5. + typed sentence first: for a factoid question, the best of the top sentences holding an answer of
    the asked-for type is cited first;
-6. + learned sentence ranker (``rag/models/ranker.json``): the shipped configuration;
-7. the shipped configuration with the learned answerability model (``rag/models/answerability.json``)
-   as its confidence, an option that is off by default.
+6. + learned sentence ranker (``rag/models/ranker.json``);
+7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences, its
+   probability the confidence: the shipped configuration;
+8. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
+   confidence instead of the reranker, an option that is off by default.
 
     python -m benchmarks.answer_ablation [--write-docs]
 """
@@ -54,10 +56,11 @@ class Variant:
     label: str
     learned_ranker: bool = False
     answerability: bool = False
+    reranker: bool = False
     composer: dict[str, Any] = field(default_factory=dict)
 
 
-def variants(shipped: ComposerParams) -> list[Variant]:
+def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
     """Capabilities switched on one after the other, then the shipped configuration, then the option
     the shipped configuration leaves off (the learned answerability model)."""
     old = {
@@ -85,8 +88,14 @@ def variants(shipped: ComposerParams) -> list[Variant]:
             composer=partial,
         ),
         Variant(f"+ typed sentence first (best of top {shipped.type_window})", composer=preferred),
-        Variant("+ learned sentence ranker = shipped", learned_ranker=True, composer=preferred),
-        Variant("shipped + learned answerability (option, off)", learned_ranker=True, answerability=True),
+        Variant("+ learned sentence ranker", learned_ranker=True, composer=preferred),
+        Variant(
+            f"+ cross-encoder reranker (top {settings_depth}) = shipped",
+            learned_ranker=True,
+            reranker=True,
+            composer=preferred,
+        ),
+        Variant("learned ranker + learned answerability (option, off)", learned_ranker=True, answerability=True),
     ]
 
 
@@ -104,6 +113,9 @@ def run_variant(base: QAPipeline, settings: Settings, variant: Variant) -> tuple
         ranker=shipped_ranker if variant.learned_ranker else None,
         tagger=base.tagger,
         answerability=shipped_answerability if variant.answerability else None,
+        reranker=base.reranker if variant.reranker else None,
+        rerank_depth=base.rerank_depth,
+        rerank_prior_weight=base.rerank_prior_weight,
     )
     if variant.answerability and shipped_answerability is not None:
         meta = shipped_answerability.model.meta
@@ -135,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "ask p50 ms",
             ]
         )
-        for variant in variants(base.composer.params):
+        for variant in variants(base.composer.params, base.rerank_depth):
             console.print(f"[dim]{variant.label}[/dim]")
             dev, faq = run_variant(base, settings, variant)
             m = dev.metrics

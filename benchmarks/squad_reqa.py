@@ -46,6 +46,7 @@ from rag.entities import make_tagger
 from rag.evaluation.metrics import normalize_answer, token_f1
 from rag.lexical import LexicalIndex
 from rag.ranker import load_ranker
+from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
 from rag.retrieval import FUSIONS, INDEX_FIELDS, HybridRetriever, RetrievalParams, ScoredSentence
 from rag.store import IndexStore
 
@@ -63,7 +64,8 @@ REFERENCES = {
 # Ablations reported in every run after the shipped pipeline, as ``--variant`` specs: each undoes
 # part of what 0.2.0 changed, down to the 0.1.0 defaults (see docs/benchmarks.md).
 ABLATION_SPECS = (
-    "hand-set sentence weights (0.2.0 ranking):ranker=weighted",
+    "without the cross-encoder reranker (learned ranker only):reranker=off",
+    "hand-set sentence weights (0.2.0 ranking):ranker=weighted,reranker=off",
     "0.1.0 defaults (top_k 8, sentence BM25 1.2/0.75, weights 0.5/0.2/0.3, no titles):"
     "top_k=8,s_k1=1.2,s_b=0.75,sentence_dense_weight=0.5,sentence_lexical_weight=0.2,sentence_passage_weight=0.3,"
     "title=-",
@@ -267,6 +269,10 @@ class PipelineVariant:
     title: str = "dsp"
     use_ranker: bool = True
     """Rank sentences with the learned ranker (as shipped) or the hand-set weights of 0.2.0."""
+    use_reranker: bool = True
+    """Re-score the best sentences with the cross-encoder (as shipped) ..."""
+    rerank_prior: float | None = None
+    """... with this weight on the ranker's logit (None: the shipped weight)."""
 
 
 def _number(raw: str) -> int | float | str:
@@ -291,9 +297,16 @@ def parse_variant(spec: str) -> PipelineVariant:
     bm25 = {"s": list(shipped.sentence_bm25), "p": list(shipped.passage_bm25)}
     overrides: dict[str, Any] = {}
     top_k, title = shipped.top_k, shipped.title
-    use_ranker = True
+    use_ranker = use_reranker = True
+    rerank_prior: float | None = None
     for key, value in values.items():
-        if key == "ranker":
+        if key == "rerank_prior":
+            rerank_prior = float(value)
+        elif key == "reranker":
+            if value not in ("on", "off"):
+                raise SystemExit(f"error: reranker takes 'on' or 'off', not {value!r}")
+            use_reranker = value == "on"
+        elif key == "ranker":
             if value not in ("learned", "weighted"):
                 raise SystemExit(f"error: ranker takes 'learned' or 'weighted', not {value!r}")
             use_ranker = value == "learned"
@@ -311,7 +324,15 @@ def parse_variant(spec: str) -> PipelineVariant:
             raise SystemExit(f"error: unknown variant key {key!r} in {spec!r}")
     RetrievalParams(**overrides)  # validate now, not after embedding
     return PipelineVariant(
-        label, top_k, overrides, (bm25["s"][0], bm25["s"][1]), (bm25["p"][0], bm25["p"][1]), title, use_ranker
+        label,
+        top_k,
+        overrides,
+        (bm25["s"][0], bm25["s"][1]),
+        (bm25["p"][0], bm25["p"][1]),
+        title,
+        use_ranker,
+        use_reranker,
+        rerank_prior,
     )
 
 
@@ -319,8 +340,18 @@ class PipelineRunner:
     """The shipped path — HybridRetriever.search, then rank_sentences — with a variant's changes applied
     by swapping the retriever's BM25 indexes or sentence vectors (what building rag/ that way would do)."""
 
-    def __init__(self, retriever: HybridRetriever, plain_vectors: np.ndarray) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        plain_vectors: np.ndarray,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 8,
+        prior_weight: float = 0.5,
+    ) -> None:
         self.retriever = retriever
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.prior_weight = prior_weight
         self.plain_vectors = plain_vectors
         self.shipped = (retriever._sentence_bm25, retriever._passage_bm25, retriever._sentence_vectors)
         self._bm25_cache: dict[tuple[str, float, float, bool], LexicalIndex] = {}
@@ -353,6 +384,16 @@ class PipelineRunner:
                 ranked = retriever.rank_sentences(
                     question.text, passages, query_vector=vector, use_ranker=variant.use_ranker, **variant.overrides
                 )
+                if variant.use_reranker and self.reranker is not None and ranked:
+                    documents = retriever.store.documents
+                    ranked = rerank_sentences(
+                        question.text,
+                        ranked,
+                        self.reranker,
+                        lambda d: documents[d].title,
+                        depth=self.rerank_depth,
+                        prior_weight=self.prior_weight if variant.rerank_prior is None else variant.rerank_prior,
+                    )
             finally:
                 retriever._sentence_bm25, retriever._passage_bm25, retriever._sentence_vectors = self.shipped
             return [s.row for s in ranked[:CUTOFF]]
@@ -422,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FUSIONS,
         default=None,
         help="also run the pipeline with this passage fusion (other settings shipped)",
+    )
+    parser.add_argument(
+        "--no-reranker", action="store_true", help="leave the cross-encoder reranker out of every variant"
     )
     parser.add_argument("--dense-weight", type=float, default=None, help="also run with this dense_weight")
     parser.add_argument("--top-k", type=int, default=None, help="also run with this many passages per question")
@@ -571,7 +615,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         top = float(lexical.max()) if lexical.size else 0.0
         return _top(0.5 * dense_all[index] + 0.5 * (lexical / top if top > 0 else lexical), CUTOFF)
 
-    runner = PipelineRunner(retriever, plain_vectors)
+    reranker = None if args.no_reranker else CrossEncoderReranker()
+    runner = PipelineRunner(
+        retriever,
+        plain_vectors,
+        reranker,
+        Settings.model_fields["rerank_depth"].default,
+        Settings.model_fields["rerank_prior_weight"].default,
+    )
     rankers: list[tuple[str, Ranker]] = [
         ("BM25 only (sentences)", bm25_rank),
         ("dense only (MiniLM, sentences)", dense_rank),

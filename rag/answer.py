@@ -33,6 +33,11 @@ ABSTAIN_MESSAGE = "The articles do not answer this question."
 # From the `rag eval` sweep on tests/data/dev_gold.jsonl: the best balanced abstention accuracy that abstains
 # on at most 5 % of the answerable questions, with the FAQ's broad questions still answered (docs/benchmarks.md).
 DEFAULT_ABSTAIN_THRESHOLD = 0.30
+# Chosen by benchmarks/fit_reranker.py on the held-out articles of its fitting data (never the dev set) and
+# recorded in the adapter's metadata: the best balanced accuracy between answerable questions and the same
+# questions with their answer taken out, and the highest that abstains on at most 5 % of answerable ones.
+DEFAULT_RERANK_ANSWER_THRESHOLD = 0.19
+DEFAULT_RERANK_PARTIAL_THRESHOLD = 0.01
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,14 @@ class ComposerParams:
     type is cited first (1: keep the ranker's order) ..."""
     type_min_share: float = 0.0
     """... if its score is at least this share of the best sentence's."""
+    rerank_confidence: bool = False
+    """With the cross-encoder reranker, read the confidence from its best probability (otherwise the
+    reranker only re-orders the sentences and the confidence stays the cosine + BM25 blend) ..."""
+    rerank_answer_threshold: float = DEFAULT_RERANK_ANSWER_THRESHOLD
+    """... and then at least this answers ..."""
+    rerank_partial_threshold: float = DEFAULT_RERANK_PARTIAL_THRESHOLD
+    """... and at least this gives a broad question a partial answer (``abstain_threshold`` and
+    ``partial_threshold`` apply to the confidence without a reranker)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -129,6 +142,8 @@ class ComposerParams:
             "min_term_coverage",
             "min_candidate_named",
             "type_min_share",
+            "rerank_answer_threshold",
+            "rerank_partial_threshold",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -192,6 +207,9 @@ class AnswerComposer:
         BM25 score among the passages of the ``confidence_evidence_sentences`` best sentences
         (``score / (score + lexical_saturation)`` maps BM25 into [0, 1)).
         """
+        reranked = [s.rerank for s in ranked if s.rerank is not None]
+        if reranked and params.rerank_confidence:
+            return round(max(reranked), 4)
         if self.answerability is not None and coverage is not None:
             features = question_features(question, ranked, coverage, answer_type)
             return round(self.answerability.probability(features), 4)
@@ -212,6 +230,17 @@ class AnswerComposer:
         the articles cover is a partial answer to a broad question; a subject they never mention, or a
         factoid question without confident evidence, is abstained on."""
         return self.support_of(confidence, coverage, params, factoid=answer_type in FACTOID)
+
+    @staticmethod
+    def thresholds_for(params: ComposerParams, reranked: bool) -> ComposerParams:
+        """``params`` with the abstention thresholds of the confidence in use (the reranker's or the blend's)."""
+        if not reranked:
+            return params
+        return replace(
+            params,
+            abstain_threshold=params.rerank_answer_threshold,
+            partial_threshold=params.rerank_partial_threshold,
+        )
 
     @staticmethod
     def support_of(
@@ -246,6 +275,7 @@ class AnswerComposer:
             return Answer(question, ABSTAIN_MESSAGE, True, 0.0, answer_type=answer_type.value)
         best = ranked[0]
         confidence = self.confidence(ranked, params, question=question, coverage=coverage, answer_type=answer_type)
+        params = self.thresholds_for(params, best.rerank is not None and params.rerank_confidence)
         support = self.support(confidence, coverage, params, answer_type)
         debug = {"best_score": best.score}
         if coverage is not None:

@@ -9,7 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.answer import DEFAULT_ABSTAIN_THRESHOLD, ComposerParams
+from rag.answer import (
+    DEFAULT_ABSTAIN_THRESHOLD,
+    DEFAULT_RERANK_ANSWER_THRESHOLD,
+    DEFAULT_RERANK_PARTIAL_THRESHOLD,
+    ComposerParams,
+)
 from rag.chunking import ChunkingParams
 from rag.retrieval import RetrievalParams
 
@@ -75,6 +80,26 @@ class Settings(BaseSettings):
         min_length=1,
         description="confidence: 'learned' (the shipped answerability model), 'off' (hand-set blend of cosine "
         "and BM25) or the path of an answerability JSON fitted by benchmarks/fit_ranker.py",
+    )
+    reranker: str = Field(
+        "cross-encoder",
+        min_length=1,
+        description="second-stage scoring of the best sentences: 'cross-encoder' (the bundled model with the "
+        "shipped adapter), 'off', or the path of an adapter fitted by benchmarks/fit_reranker.py",
+    )
+    rerank_depth: int = Field(8, ge=1, le=50, description="best sentences the reranker re-scores")
+    rerank_prior_weight: float = Field(
+        0.5, ge=0, le=10, description="weight of the learned ranker's logit added to the reranker's"
+    )
+    rerank_threads: int = Field(0, ge=0, le=64, description="torch threads for the reranker (0: torch's default)")
+    rerank_confidence: bool = Field(
+        False, description="read the confidence from the reranker's best probability (with its own thresholds)"
+    )
+    rerank_answer_threshold: float = Field(
+        DEFAULT_RERANK_ANSWER_THRESHOLD, ge=0, le=1, description="reranker confidence that answers"
+    )
+    rerank_partial_threshold: float = Field(
+        DEFAULT_RERANK_PARTIAL_THRESHOLD, ge=0, le=1, description="reranker confidence for a partial answer"
     )
     fusion: Literal["rrf", "weighted", "dense", "bm25"] = "weighted"
     retrieval_depth: int = Field(50, ge=1, le=10_000)
@@ -206,6 +231,9 @@ class Settings(BaseSettings):
             complete_span=self.complete_span,
             type_window=self.type_window,
             type_min_share=self.type_min_share,
+            rerank_confidence=self.rerank_confidence,
+            rerank_answer_threshold=self.rerank_answer_threshold,
+            rerank_partial_threshold=self.rerank_partial_threshold,
         )
 
     def bundled_model(self) -> bool:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.answerability import AnswerabilityModel, load_answerability
@@ -20,6 +20,7 @@ from rag.entities import EntityTagger, make_tagger
 from rag.faq import FaqDocument, parse_faq
 from rag.ingest import load_documents
 from rag.ranker import LinearRanker, load_ranker
+from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
 from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexStore, corpus_fingerprint
 
@@ -35,6 +36,7 @@ __all__ = [
     "make_answerability",
     "make_embedder",
     "make_ranker",
+    "make_reranker",
     "open_index",
 ]
 
@@ -119,9 +121,14 @@ class QAPipeline:
         ranker: LinearRanker | None = None,
         tagger: EntityTagger | None = None,
         answerability: AnswerabilityModel | None = None,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 8,
+        rerank_prior_weight: float = 0.5,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
+        if rerank_depth < 1:
+            raise ValueError("rerank_depth must be at least 1")
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, retrieval, ranker)
@@ -129,6 +136,9 @@ class QAPipeline:
         self.answerability = answerability
         self.top_k = top_k
         self.ranker = ranker
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.rerank_prior_weight = rerank_prior_weight
         self.tagger = tagger or make_tagger("rules")
         """Finds entities in documents added later (the index records which tagger it was built with)."""
         self.faq = list(faq)
@@ -151,6 +161,9 @@ class QAPipeline:
         ranker: LinearRanker | None = None,
         journal: CorpusJournal | None = None,
         answerability: AnswerabilityModel | None = None,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 8,
+        rerank_prior_weight: float = 0.5,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
         articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
@@ -175,6 +188,9 @@ class QAPipeline:
             ranker=ranker,
             tagger=tagger,
             answerability=answerability,
+            reranker=reranker,
+            rerank_depth=rerank_depth,
+            rerank_prior_weight=rerank_prior_weight,
         )
         return pipeline, status
 
@@ -190,13 +206,18 @@ class QAPipeline:
             ranker=self.ranker,
             tagger=self.tagger,
             answerability=self.answerability,
+            reranker=self.reranker,
+            rerank_depth=self.rerank_depth,
+            rerank_prior_weight=self.rerank_prior_weight,
         )
         pipeline.index_status = self.index_status
         return pipeline
 
     def warm_up(self) -> None:
-        """Load the embedding model now, so the first question is not the slow one."""
+        """Load the embedding model (and the reranker) now, so the first question is not the slow one."""
         self.retriever.embed_query("warm-up")
+        if self.reranker is not None:
+            self.reranker.logits("warm-up", ["warm-up"])
 
     def search(self, query: str, k: int = 10) -> list[ScoredPassage]:
         return self.retriever.search(query, k)
@@ -223,6 +244,16 @@ class QAPipeline:
         vector = self.retriever.embed_query(question)
         passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector, **retrieval)
         ranked = self.retriever.rank_sentences(question, passages, query_vector=vector, **retrieval)
+        if self.reranker is not None and ranked:
+            documents = self.store.documents
+            ranked = rerank_sentences(
+                question,
+                ranked,
+                self.reranker,
+                lambda doc_id: documents[doc_id].title,
+                depth=self.rerank_depth,
+                prior_weight=self.rerank_prior_weight,
+            )
         coverage = self.retriever.coverage(question, ranked)
         return self.composer.compose(question, ranked, coverage=coverage, **composer)
 
@@ -269,6 +300,18 @@ def make_answerability(settings: Settings) -> AnswerabilityModel | None:
     return load_answerability(None if settings.answerability == "learned" else settings.answerability)
 
 
+def make_reranker(settings: Settings) -> Reranker | None:
+    """The cross-encoder reranker the settings name: the shipped adapter, a fitted file, or none."""
+    if settings.reranker == "off" or not settings.bundled_model():
+        return None
+    adapter = None if settings.reranker == "cross-encoder" else settings.reranker
+    # The reranker runs where the embedder runs: ONNX Runtime (exported once beside the embedder's graph) or torch.
+    runtime: Literal["torch", "onnx"] = "torch" if settings.encoder == "torch" else "onnx"
+    return CrossEncoderReranker(
+        adapter, runtime=runtime, cache_dir=settings.onnx_path(), threads=settings.rerank_threads or None
+    )
+
+
 def build_pipeline(
     settings: Settings,
     *,
@@ -292,6 +335,10 @@ def build_pipeline(
         tagger=make_tagger(settings.entity_tagger),
         ranker=make_ranker(settings),
         answerability=make_answerability(settings),
+        # The model-free hashing embedder (tests, demos) runs without any model, the reranker included.
+        reranker=None if isinstance(embedder, HashingEmbedder) else make_reranker(settings),
+        rerank_depth=settings.rerank_depth,
+        rerank_prior_weight=settings.rerank_prior_weight,
         journal=CorpusJournal(settings.journal_path()),
     )
     log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)

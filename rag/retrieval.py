@@ -97,6 +97,8 @@ class ScoredSentence:
     """The sentence holds an answer of the kind the question asks for (entity type or reason/list cue)."""
     coverage: float = 0.0
     """Share of the question's content terms in the sentence and its neighbours."""
+    rerank: float | None = None
+    """The cross-encoder's probability that this sentence answers the question (None when not reranked)."""
 
 
 class PassageRetriever(Protocol):

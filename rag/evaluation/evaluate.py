@@ -128,12 +128,17 @@ def evaluate(
     """Answer every gold question and score the answers, citations, retrieval and abstention."""
     retrieval = dict(retrieval or {})
     composer = dict(composer or {})
-    threshold = pipeline.composer.params.abstain_threshold if threshold is None else threshold
-    served_params = replace(pipeline.composer.params, **{**composer, "abstain_threshold": threshold})
+    # The thresholds of the confidence in use: the cross-encoder's when there is one.
+    requested = replace(pipeline.composer.params, **composer)
+    base = pipeline.composer.thresholds_for(requested, pipeline.reranker is not None and requested.rerank_confidence)
+    threshold = base.abstain_threshold if threshold is None else threshold
+    served_params = replace(base, abstain_threshold=threshold)
     # Composed with every abstention rule off, so the answer is known whatever the cut-offs.
     unguarded = {
         "abstain_threshold": 0.0,
         "partial_threshold": 0.0,
+        "rerank_answer_threshold": 0.0,
+        "rerank_partial_threshold": 0.0,
         "min_named_coverage": 0.0,
         "min_candidate_named": 0.0,
         "require_answer_type": False,

@@ -1,0 +1,173 @@
+"""The cross-encoder reranker: re-scoring, the adapter's merge, bad adapter files, and the shipped one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.answer import AnswerComposer, ComposerParams
+from rag.documents import Sentence
+from rag.reranker import CrossEncoderReranker, Reranker, RerankerError, merge_adapter, pair_text, rerank_sentences
+from rag.retrieval import ScoredSentence
+
+
+class KeywordReranker:
+    """Scores a passage by whether it holds a keyword: enough to see the order change."""
+
+    def __init__(self, keyword: str) -> None:
+        self.keyword = keyword
+        self.seen: list[list[str]] = []
+
+    def logits(self, question: str, passages: Sequence[str]) -> np.ndarray:
+        self.seen.append(list(passages))
+        return np.asarray([3.0 if self.keyword in p else -3.0 for p in passages])
+
+
+def _ranked(texts: Sequence[str]) -> list[ScoredSentence]:
+    out = []
+    for row, text in enumerate(texts):
+        sentence = Sentence(doc_id="d", start=row * 100, end=row * 100 + len(text), text=text)
+        out.append(ScoredSentence(row, sentence, 0.9 - 0.1 * row, 0.5, 1.0, 1.0, probability=0.9 - 0.1 * row))
+    return out
+
+
+def test_rerank_puts_the_answering_sentence_first_and_keeps_the_rest_after() -> None:
+    ranked = _ranked(["no answer here", "still nothing", "the answer is Türkiye", "past the depth, Türkiye"])
+    reranker = KeywordReranker("Türkiye")
+    assert isinstance(reranker, Reranker)
+    out = rerank_sentences("who helps?", ranked, reranker, lambda doc_id: "Title", depth=3)
+    assert [s.row for s in out] == [2, 0, 1, 3]
+    assert reranker.seen == [[pair_text("Title", s.sentence.text) for s in ranked[:3]]]
+    assert out[0].rerank == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert out[3].rerank is None  # past the depth: not re-scored ...
+    assert out[3].score <= out[2].score  # ... and never ahead of a re-scored sentence
+
+
+def test_rerank_depth_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="depth"):
+        rerank_sentences("q", _ranked(["a"]), KeywordReranker("a"), lambda d: "", depth=0)
+
+
+def test_the_composer_reads_the_reranker_confidence_with_its_own_thresholds() -> None:
+    params = ComposerParams(
+        abstain_threshold=0.9, rerank_confidence=True, rerank_answer_threshold=0.4, rerank_partial_threshold=0.1
+    )
+    served = AnswerComposer.thresholds_for(params, reranked=True)
+    assert (served.abstain_threshold, served.partial_threshold) == (0.4, 0.1)
+    assert AnswerComposer.thresholds_for(params, reranked=False) is params
+    ranked = rerank_sentences("q", _ranked(["x", "Türkiye"]), KeywordReranker("Türkiye"), lambda d: "", depth=2)
+    composer = AnswerComposer.__new__(AnswerComposer)
+    composer.answerability = None
+    assert composer.confidence(ranked, params) == pytest.approx(1 / (1 + np.exp(-3.0)), abs=1e-4)
+
+
+def test_merging_the_adapter_gives_the_model_it_was_fitted_as() -> None:
+    """Serving merges ``B @ A * scale`` into the weights; the fitted model added it at every forward."""
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertModel
+
+    from benchmarks.fit_reranker import add_lora
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    torch.manual_seed(0)
+    fitted = BertModel(config).eval()
+    served = BertModel(config).eval()
+    served.load_state_dict(fitted.state_dict())
+    adapters = add_lora(fitted, rank=4, alpha=8.0, first_layer=1)
+    assert adapters and all(".layer.1." in name for name in adapters)
+    tensors = {}
+    for name, (a, b) in adapters.items():
+        with torch.no_grad():
+            b.normal_()  # a fitted B is non-zero; at initialisation it is zero
+        tensors[f"lora.{name}.A"], tensors[f"lora.{name}.B"] = a.detach(), b.detach()
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    with torch.no_grad():
+        expected = fitted(input_ids=ids).last_hidden_state
+        before = served(input_ids=ids).last_hidden_state
+        merge_adapter(served, tensors, 8.0 / 4, "test adapter")
+        merged = served(input_ids=ids).last_hidden_state
+    assert not torch.allclose(before, expected, atol=1e-3)
+    assert torch.allclose(merged, expected, atol=1e-4)
+
+
+def test_an_adapter_for_another_model_is_refused_by_name() -> None:
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertModel
+
+    model = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2))
+    with pytest.raises(RerankerError, match=r"does not fit.*encoder\.layer\.7"):
+        merge_adapter(
+            model,
+            {
+                "lora.encoder.layer.7.attention.self.query.A": torch.zeros(2, 16),
+                "lora.encoder.layer.7.attention.self.query.B": torch.zeros(16, 2),
+            },
+            1.0,
+            "x.safetensors",
+        )
+
+
+def test_a_truncated_or_missing_adapter_fails_loudly_and_names_the_file(tmp_path: Path) -> None:
+    shipped = CrossEncoderReranker().adapter_path
+    truncated = tmp_path / "reranker.safetensors"
+    truncated.write_bytes(shipped.read_bytes()[:1000])
+    with pytest.raises(RerankerError, match=re.escape(str(truncated))):
+        CrossEncoderReranker(truncated).warm_up()
+    with pytest.raises(RerankerError, match=r"missing\.safetensors is missing"):
+        CrossEncoderReranker(tmp_path / "missing.safetensors").warm_up()
+
+
+@pytest.mark.slow
+def test_the_shipped_reranker_prefers_the_sentence_that_answers() -> None:
+    reranker = CrossEncoderReranker()
+    question = "Which country has been helping to bring the prisoners home?"
+    passages = [
+        pair_text("Prisoner exchange", "The exchange took place on the border with Belarus on Friday."),
+        pair_text("Prisoner exchange", "Türkiye is helping us greatly to return our people, Zelensky said."),
+        pair_text("Prisoner exchange", "Both sides have accused each other of delaying the talks."),
+    ]
+    probabilities = reranker.probabilities(question, passages)
+    assert probabilities.shape == (3,)
+    assert int(np.argmax(probabilities)) == 1
+    assert reranker.meta.get("digest") and reranker.name.endswith(reranker.meta["digest"])
+
+
+@pytest.mark.slow
+def test_the_onnx_export_scores_like_the_torch_model_and_is_reused(tmp_path: Path) -> None:
+    passages = [
+        pair_text("Exchange", "Türkiye is helping us greatly, Zelensky said."),
+        pair_text("", "The talks resumed in Istanbul on Monday after a pause of several weeks in May."),
+    ]
+    question = "Who is helping?"
+    torch_logits = CrossEncoderReranker(runtime="torch").logits(question, passages)
+    onnx = CrossEncoderReranker(runtime="onnx", cache_dir=tmp_path)
+    assert np.allclose(onnx.logits(question, passages), torch_logits, atol=1e-3)
+    exported = sorted(tmp_path.glob("reranker-*.onnx"))
+    assert len(exported) == 1 and onnx.meta["digest"] in exported[0].name
+    stamp = exported[0].stat().st_mtime_ns
+    again = CrossEncoderReranker(runtime="onnx", cache_dir=tmp_path)
+    assert np.allclose(again.logits(question, passages), torch_logits, atol=1e-3)
+    assert exported[0].stat().st_mtime_ns == stamp  # loaded, not exported again
+    exported[0].write_bytes(b"damaged")
+    assert np.allclose(
+        CrossEncoderReranker(runtime="onnx", cache_dir=tmp_path).logits(question, passages), torch_logits, atol=1e-3
+    )
+
+
+def test_the_onnx_runtime_needs_a_cache_dir() -> None:
+    with pytest.raises(ValueError, match="cache_dir"):
+        CrossEncoderReranker(runtime="onnx")
+
+
+def test_the_default_thresholds_are_the_ones_fitted_with_the_shipped_adapter() -> None:
+    from rag.answer import DEFAULT_RERANK_ANSWER_THRESHOLD, DEFAULT_RERANK_PARTIAL_THRESHOLD
+    from rag.reranker import read_adapter
+
+    reranker = CrossEncoderReranker()
+    _, meta = read_adapter(reranker.adapter_path, reranker.where)
+    assert meta["answer_threshold"] == DEFAULT_RERANK_ANSWER_THRESHOLD
+    assert meta["partial_threshold"] == DEFAULT_RERANK_PARTIAL_THRESHOLD
