@@ -6,10 +6,12 @@ connect to loopback only, so a model-hub download fails the test instead of hidi
 Tests marked ``postgres`` need a PostgreSQL server with pgvector at ``RAG_TEST_DATABASE_URL``
 (``bash scripts/postgres.sh start`` prints one; ``.ci/run`` sets it). Without one they skip, saying so,
 except under ``CI=true``, where a missing server fails them. Each test gets a schema of its own.
+Tests marked ``ray`` need the ``[ray]`` extra and are handled the same way.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import uuid
@@ -43,6 +45,11 @@ def _no_database(reason: str) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") is not None and not os.environ.get(TEST_DATABASE_ENV):
         _no_database("no PostgreSQL server configured")
+    if item.get_closest_marker("ray") is not None and importlib.util.find_spec("ray") is None:
+        message = "Ray is not installed: pip install '.[ray]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; under CI=true the ray tests must run", pytrace=False)
+        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
