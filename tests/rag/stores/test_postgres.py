@@ -197,7 +197,9 @@ def test_a_commit_from_a_stale_read_is_refused(database_url: str, pg_schema: str
 
 
 @pytest.mark.postgres
-def test_rebuilding_with_another_model_replaces_every_vector(database_url: str, pg_schema: str, tmp_path: Path) -> None:
+def test_an_index_of_another_model_is_refused_with_the_rebuild_command(
+    database_url: str, pg_schema: str, tmp_path: Path
+) -> None:
     settings = pg_settings(tmp_path, database_url, pg_schema)
     build_pipeline(settings, embedder=HashingEmbedder(64))
     with pytest.raises(IndexMismatchError, match="rag index --rebuild"):
