@@ -49,6 +49,23 @@ def test_an_unreachable_database_names_the_variable_and_masks_the_password() -> 
     assert "s3cret-pw" not in message
 
 
+def test_rag_index_on_an_unreachable_database_exits_2_with_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from api.cli import main
+
+    monkeypatch.setenv("RAG_MODEL", "hashing")
+    monkeypatch.setenv("RAG_STORE", "postgres")
+    monkeypatch.setenv("RAG_DATABASE_URL", "postgresql://rag:pa55word@127.0.0.1:1/rag")
+    monkeypatch.setenv("RAG_DATABASE_CONNECT_TIMEOUT", "1")
+    assert main(["index", "--quiet", str(SEEDS)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "rag: error: cannot use the database at RAG_DATABASE_URL=postgresql://rag:****@127.0.0.1:1/rag"
+    )
+    assert "pa55word" not in err and "Traceback" not in err
+
+
 def test_redact_url_masks_url_and_keyword_passwords() -> None:
     assert redact_url("postgresql://u:p%40ss@h:5432/d") == "postgresql://u:****@h:5432/d"
     assert redact_url("host=h password='a b' dbname=d") == "host=h password=**** dbname=d"
