@@ -74,40 +74,42 @@ def open_index(
 
     tagger = tagger or make_tagger("rules")
     store_backend: StoreBackend = backend or FileBackend(index_dir)
-    where = store_backend.describe()
-    started = time.perf_counter()
-    previous: IndexStore | None = None
-    if not rebuild:  # a rebuild never reads the old index, so it also repairs a corrupt one
-        try:
-            previous = store_backend.load()
-        except IndexNotFoundError:
-            previous = None
-        except IndexOutdatedError as exc:
-            log.info("%s; rebuilding it from the corpus", exc)
-            previous = None
-    if previous is not None and not rebuild:
-        previous.check_compatible(embedder.model_name, params, where)
-        same_tagger = previous.manifest.get("entity_tagger") == tagger.name
-        # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
-        same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
-        same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
-        if same_tagger and same_weights and same_corpus:
-            return previous, IndexStatus("loaded", time.perf_counter() - started)
-        log.info(
-            "%s since the index was built; updating %s",
-            "corpus changed"
-            if same_tagger and same_weights
-            else f"entity tagger changed to {tagger.name}"
-            if not same_tagger
-            else f"encoder weights changed to {embedder.weights_hash}",
-            where,
+    # Replicas starting together on a shared store: one builds or updates it, the others then load that.
+    with store_backend.write_lock():
+        where = store_backend.describe()
+        started = time.perf_counter()
+        previous: IndexStore | None = None
+        if not rebuild:  # a rebuild never reads the old index, so it also repairs a corrupt one
+            try:
+                previous = store_backend.load()
+            except IndexNotFoundError:
+                previous = None
+            except IndexOutdatedError as exc:
+                log.info("%s; rebuilding it from the corpus", exc)
+                previous = None
+        if previous is not None and not rebuild:
+            previous.check_compatible(embedder.model_name, params, where)
+            same_tagger = previous.manifest.get("entity_tagger") == tagger.name
+            # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
+            same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
+            same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+            if same_tagger and same_weights and same_corpus:
+                return previous, IndexStatus("loaded", time.perf_counter() - started)
+            log.info(
+                "%s since the index was built; updating %s",
+                "corpus changed"
+                if same_tagger and same_weights
+                else f"entity tagger changed to {tagger.name}"
+                if not same_tagger
+                else f"encoder weights changed to {embedder.weights_hash}",
+                where,
+            )
+        store, stats = IndexStore.build(
+            documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
         )
-    store, stats = IndexStore.build(
-        documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
-    )
-    store = store_backend.commit(store, previous=previous)
-    action = "updated" if previous is not None and not rebuild else "built"
-    return store, IndexStatus(action, time.perf_counter() - started, stats)
+        store = store_backend.commit(store, previous=previous)
+        action = "updated" if previous is not None and not rebuild else "built"
+        return store, IndexStatus(action, time.perf_counter() - started, stats)
 
 
 class QAPipeline:

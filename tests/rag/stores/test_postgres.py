@@ -235,3 +235,23 @@ def test_file_backend_keeps_the_files_layout(tmp_path: Path) -> None:
     assert backend.current_version() is None
     with pytest.raises(IndexNotFoundError):
         backend.load()
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_build_once(database_url: str, pg_schema: str, tmp_path: Path) -> None:
+    import threading
+
+    settings = pg_settings(tmp_path, database_url, pg_schema)
+    actions: list[str] = []
+
+    def start() -> None:
+        pipeline = build_pipeline(settings, embedder=HashingEmbedder())
+        assert pipeline.index_status is not None
+        actions.append(pipeline.index_status.action)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(actions) == ["built", "loaded"]
