@@ -29,6 +29,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -128,10 +129,12 @@ def load(
 
 def _worker(
     url: str, schema: str, dimension: int, queries: np.ndarray, words: list[str], kind: str, depth: int,
-    seconds: float, threads: int, out: mp.Queue,  # type: ignore[type-arg]
+    seconds: float, threads: int, out: mp.Queue, ready: Any, go: Any,  # type: ignore[type-arg]
 ) -> None:  # fmt: skip
     backend = PostgresBackend(url, dimension=dimension, schema=schema, pool_size=threads + 1)
     done = [0] * threads
+    ready.release()
+    go.wait()  # every process has imported and connected: the clocks start together
     stop = time.perf_counter() + seconds
 
     def run(slot: int) -> None:
@@ -156,14 +159,19 @@ def throughput(url: str, schema: str, dimension: int, queries: np.ndarray, words
                processes: int, threads: int, depth: int, seconds: float) -> float:  # fmt: skip
     context = mp.get_context("spawn")
     out: mp.Queue = context.Queue()  # type: ignore[type-arg]
+    ready, go = context.Semaphore(0), context.Event()
     workers = [
         context.Process(
-            target=_worker, args=(url, schema, dimension, queries, words, kind, depth, seconds, threads, out)
+            target=_worker,
+            args=(url, schema, dimension, queries, words, kind, depth, seconds, threads, out, ready, go),
         )
         for _ in range(processes)
     ]
     for worker in workers:
         worker.start()
+    for _ in workers:
+        ready.acquire()
+    go.set()
     total = sum(out.get() for _ in workers)
     for worker in workers:
         worker.join()
