@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from rag.config import Settings
 from rag.corpus import CorpusWriter
 from rag.pipeline import QAPipeline
+from rag.store import IndexStoreError
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False, description="A write key from RAG_WRITE_KEYS or RAG_WRITE_KEYS_FILE")
@@ -33,9 +34,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_pipeline(request: Request) -> QAPipeline:
+    """The pipeline serving this request: with a shared store (PostgreSQL), first brought up to date
+    with writes other API processes committed (one single-row read when nothing changed)."""
     pipeline: QAPipeline | None = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the index is not loaded yet")
+    writer: CorpusWriter | None = getattr(request.app.state, "writer", None)
+    if writer is not None and pipeline.backend is not None and pipeline.store.version is not None:
+        try:
+            return writer.latest()
+        except IndexStoreError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     return pipeline
 
 

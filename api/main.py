@@ -24,6 +24,7 @@ from rag import __version__
 from rag.config import Settings, get_settings
 from rag.corpus import CorpusWriter
 from rag.pipeline import QAPipeline, build_pipeline
+from rag.store import IndexStoreError
 
 log = logging.getLogger("api")
 
@@ -46,6 +47,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": _describe(errors), "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
     )
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    """The shared store (the database) failed during a request: 503, naming it (password masked)."""
+    log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
             allow_headers=["Content-Type", "X-API-Key", "Authorization"],
         )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IndexStoreError, _store_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(health.router)
     app.include_router(faq.router)  # public: the reader's page and its FAQ need no API key

@@ -14,18 +14,32 @@ __all__ = ["add_commands", "add_config_command", "cmd_ask", "cmd_config", "cmd_i
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.corpus import CorpusJournal, load_corpus
+    from rag.corpus import load_corpus
+    from rag.embedding import Embedder
     from rag.entities import make_tagger
     from rag.pipeline import IndexStatus, make_embedder, open_index
     from rag.store import IndexCorruptError, IndexStore
+    from rag.stores import make_backend
 
     settings = settings_from_args(args)
+    engine = getattr(args, "engine", "local")
+    if engine == "ray":
+        from rag.distributed import require_ray
+
+        require_ray()  # before anything slow: without the extra, say how to install it
+        if settings.store != "postgres":
+            raise CliError("--engine ray writes into the PostgreSQL store: set RAG_STORE=postgres and RAG_DATABASE_URL")
     paths = args.paths or [settings.seeds_dir]
+    embedder: Embedder = make_embedder(settings)
+    backend = make_backend(settings, dimension=embedder.dimension)
     # The written corpus (API writes) is layered over the files, as `rag serve` does.
-    articles, faqs = load_corpus(paths, CorpusJournal(settings.journal_path()))
+    articles, faqs = load_corpus(paths, backend.journal)
     if not articles:
         raise CliError(f"no articles found under {', '.join(map(str, paths))} (supported: .txt .md .jsonl)")
-    embedder = make_embedder(settings)
+    if engine == "ray":
+        from rag.distributed import ray_embedder
+
+        embedder = ray_embedder(articles, embedder, settings, rebuild=args.rebuild, backend=backend)
     tagger = make_tagger(settings.entity_tagger)  # the tagger `rag serve` uses, or serve would rebuild the index
     with progress_bar("Embedding documents", show_progress(args)) as update:
 
@@ -38,6 +52,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 rebuild=rebuild,
                 progress=update,
                 tagger=tagger,
+                backend=backend,
             )
 
         try:
@@ -51,8 +66,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     reuse = (
         f" (embedded {status.stats.documents_embedded}, reused {status.stats.documents_reused})" if status.stats else ""
     )
+    backend.close()
     print(
-        f"index {status.action} at {settings.index_dir}: {counts['documents']} documents, "
+        f"index {status.action} at {backend.describe()}: {counts['documents']} documents, "
         f"{counts['passages']} passages, {counts['sentences']} sentences in {status.seconds:.1f}s{reuse}; "
         f"{len(faqs)} FAQ document(s) kept apart"
     )
@@ -120,6 +136,13 @@ def add_commands(sub: Any) -> None:
     index.add_argument("--index-dir", type=Path, help="where the index goes (default: RAG_INDEX_DIR)")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything, even with another model")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="who embeds: this process, or Ray Data map_batches (RAG_RAY_ADDRESS, else a local Ray; "
+        "needs pip install '.[ray]' and RAG_STORE=postgres)",
+    )
     index.set_defaults(handler=cmd_index)
 
     ask = sub.add_parser("ask", help="answer a question with cited sentences")

@@ -64,6 +64,27 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="share of the 'title: sentence' embedding in a sentence's vector"
     )
 
+    # Where the index is kept
+    store: Literal["files", "postgres"] = Field(
+        "files",
+        description="'files': FAISS + files in RAG_INDEX_DIR (one process); 'postgres': PostgreSQL with pgvector at "
+        "RAG_DATABASE_URL, shared by every API replica",
+    )
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://user:password@host:port/dbname (RAG_STORE=postgres); the password is masked"
+    )
+    database_schema: str = Field(
+        "rag", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="schema holding the index's tables"
+    )
+    database_pool_size: int = Field(4, ge=2, le=1000, description="connections per process")
+    database_connect_timeout: float = Field(5.0, gt=0, le=300, description="seconds to wait for the database")
+    database_ef_search: int = Field(
+        100, ge=1, le=1000, description="HNSW candidates per dense search (at least the retrieval depth is used)"
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster for `rag index --engine ray` (e.g. ray://head:10001); unset: a local Ray"
+    )
+
     entity_tagger: Literal["spacy", "rules", "none"] = Field(
         "spacy", description="named entities found at index time: spaCy's small English model, rules, or none"
     )
@@ -188,6 +209,10 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}ENCODER={self.encoder} runs the bundled all-MiniLM-L6-v2 only; "
                 f"{ENV_PREFIX}MODEL is '{self.model}'"
             )
+        if self.store == "postgres" and self.database_url is None:
+            raise ValueError(
+                f"{ENV_PREFIX}STORE=postgres needs {ENV_PREFIX}DATABASE_URL (postgresql://user:pass@host/db)"
+            )
         if self.passage_overlap >= self.passage_sentences:
             raise ValueError(
                 f"{ENV_PREFIX}PASSAGE_OVERLAP ({self.passage_overlap}) must be less than "
@@ -268,6 +293,10 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["api_keys"] = ["****" for _ in self.api_keys]
         data["write_keys"] = ["****" for _ in self.write_keys]
+        if self.database_url is not None:
+            from rag.stores import redact_url
+
+            data["database_url"] = redact_url(self.database_url.get_secret_value())
         return data
 
 

@@ -42,6 +42,7 @@ from rag.store import IndexStore
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.pipeline import QAPipeline
+    from rag.stores import Journal, StoreBackend
 
 __all__ = [
     "ArticleRecord",
@@ -258,7 +259,7 @@ def compacted(seed_ids: Set[str], entries: Sequence[JournalEntry]) -> list[Journ
     return [e for e in last.values() if e.op == "put" or e.id in seed_ids]
 
 
-def load_corpus(seeds: Sequence[Path | str], journal: CorpusJournal) -> tuple[list[Document], list[Document]]:
+def load_corpus(seeds: Sequence[Path | str], journal: Journal) -> tuple[list[Document], list[Document]]:
     """``(articles, faq_documents)``: the seed files with the journal applied to the articles."""
     articles, faqs = load_documents(seeds)
     entries = journal.read()
@@ -295,6 +296,10 @@ class CorpusWriter:
     ``current`` returns the pipeline that serves reads now; ``publish`` makes a new one current
     (one reference assignment, so a reader sees the old pipeline or the new one, never a mix).
     Call the methods from a worker thread: they embed and write files.
+
+    Where the index and the journal are kept is the current pipeline's backend (:mod:`rag.stores`); with
+    a shared one (PostgreSQL), a write holds the backend's lock and starts from its latest state, and
+    :meth:`latest` lets readers catch up with other processes' writes.
     """
 
     def __init__(
@@ -306,16 +311,50 @@ class CorpusWriter:
         journal: CorpusJournal | None = None,
     ) -> None:
         self.settings = settings
-        self.journal = journal or CorpusJournal(settings.journal_path())
+        self._journal = journal
         self._current = current
         self._publish = publish
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+
+    def _backend(self) -> StoreBackend:
+        from rag.stores import FileBackend
+
+        backend = self._current().backend
+        if backend is not None:
+            return backend
+        files = FileBackend(self.settings.index_dir, self.settings.journal_path())
+        if self._journal is not None:
+            files.journal = self._journal
+        return files
+
+    @property
+    def journal(self) -> Journal:
+        return self._backend().journal
+
+    def latest(self) -> QAPipeline:
+        """The current pipeline, first reloaded if another process has written to a shared backend since."""
+        pipeline = self._current()
+        backend = pipeline.backend
+        if backend is None:
+            return pipeline
+        version = backend.current_version()
+        if version is None or version == pipeline.store.version:
+            return pipeline
+        with self._refresh_lock:
+            pipeline = self._current()
+            if pipeline.store.version != version:
+                store = backend.load()
+                log.info("index changed in %s (version %s): reloaded", backend.describe(), store.version)
+                pipeline = pipeline.with_store(store)
+                self._publish(pipeline)
+        return pipeline
 
     def put(self, articles: Sequence[ArticleRecord]) -> WriteResult:
         """Add articles or replace those with the same ids; unchanged ones cost nothing."""
-        with self._lock:
+        with self._lock, self._backend().write_lock():
             started = time.perf_counter()
-            pipeline = self._current()
+            pipeline = self.latest()
             faq_ids = {faq.doc_id for faq in pipeline.faq}
             result = WriteResult()
             documents = dict(pipeline.store.documents)
@@ -338,9 +377,9 @@ class CorpusWriter:
 
     def delete(self, doc_id: str) -> WriteResult:
         """Remove an article; a tombstone in the journal keeps a seed article from coming back."""
-        with self._lock:
+        with self._lock, self._backend().write_lock():
             started = time.perf_counter()
-            pipeline = self._current()
+            pipeline = self.latest()
             if doc_id not in pipeline.store.documents:
                 raise DocumentNotFoundError(doc_id)
             documents = {k: v for k, v in pipeline.store.documents.items() if k != doc_id}
@@ -350,9 +389,9 @@ class CorpusWriter:
     def reindex(self, *, full: bool = False, compact: bool = False) -> WriteResult:
         """Re-read the seed files and the journal and bring the index up to date (``full``: re-embed all;
         ``compact``: first rewrite the journal to one record per written or deleted id)."""
-        with self._lock:
+        with self._lock, self._backend().write_lock():
             started = time.perf_counter()
-            pipeline = self._current()
+            pipeline = self.latest()
             dropped = self._compact() if compact else 0
             articles, faqs = load_corpus([self.settings.seeds_dir], self.journal)
             new = {d.doc_id: d for d in articles}
@@ -411,13 +450,7 @@ class CorpusWriter:
             previous=previous,
             tagger=pipeline.tagger,
         )
-        committed = self.journal.append(entries) if entries else None
-        try:
-            store.save(self.settings.index_dir)
-        except BaseException:
-            if committed is not None:
-                self.journal.truncate(committed)
-            raise
+        store = self._backend().commit(store, entries, pipeline.store)
         self._publish(pipeline.with_store(store, faq=faq))
         result.documents = len(store.documents)
         result.documents_embedded = stats.documents_embedded

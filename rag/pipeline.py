@@ -13,7 +13,7 @@ from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.answerability import AnswerabilityModel, load_answerability
 from rag.batching import MicroBatchingEmbedder
 from rag.chunking import ChunkingParams
-from rag.corpus import CorpusJournal, load_corpus
+from rag.corpus import load_corpus
 from rag.documents import Document
 from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from rag.entities import EntityTagger, make_tagger
@@ -27,6 +27,7 @@ from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexS
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.onnx_embedding import OnnxVariant
+    from rag.stores import Journal, StoreBackend
 
 __all__ = [
     "IndexStatus",
@@ -63,47 +64,54 @@ def open_index(
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
     tagger: EntityTagger | None = None,
+    backend: StoreBackend | None = None,
 ) -> tuple[IndexStore, IndexStatus]:
-    """Load the index at ``index_dir`` or (re)build it when the corpus changed.
+    """Load the index at ``index_dir`` (or in ``backend``) or (re)build it when the corpus changed.
 
     An index built with another model or other chunking is refused with a message that says
     how to rebuild, unless ``rebuild`` is set. Unchanged documents keep their vectors. An index
     whose entities were found by another tagger is rebuilt.
     """
+    from rag.stores import FileBackend
+
     tagger = tagger or make_tagger("rules")
-    started = time.perf_counter()
-    previous: IndexStore | None = None
-    if not rebuild:  # a rebuild never reads the old index, so it also repairs a corrupt one
-        try:
-            previous = IndexStore.load(index_dir)
-        except IndexNotFoundError:
-            previous = None
-        except IndexOutdatedError as exc:
-            log.info("%s; rebuilding it from the corpus", exc)
-            previous = None
-    if previous is not None and not rebuild:
-        previous.check_compatible(embedder.model_name, params, index_dir)
-        same_tagger = previous.manifest.get("entity_tagger") == tagger.name
-        # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
-        same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
-        same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
-        if same_tagger and same_weights and same_corpus:
-            return previous, IndexStatus("loaded", time.perf_counter() - started)
-        log.info(
-            "%s since the index was built; updating %s",
-            "corpus changed"
-            if same_tagger and same_weights
-            else f"entity tagger changed to {tagger.name}"
-            if not same_tagger
-            else f"encoder weights changed to {embedder.weights_hash}",
-            index_dir,
+    store_backend: StoreBackend = backend or FileBackend(index_dir)
+    # Replicas starting together on a shared store: one builds or updates it, the others then load that.
+    with store_backend.write_lock():
+        where = store_backend.describe()
+        started = time.perf_counter()
+        previous: IndexStore | None = None
+        if not rebuild:  # a rebuild never reads the old index, so it also repairs a corrupt one
+            try:
+                previous = store_backend.load()
+            except IndexNotFoundError:
+                previous = None
+            except IndexOutdatedError as exc:
+                log.info("%s; rebuilding it from the corpus", exc)
+                previous = None
+        if previous is not None and not rebuild:
+            previous.check_compatible(embedder.model_name, params, where)
+            same_tagger = previous.manifest.get("entity_tagger") == tagger.name
+            # Another runtime of the same model (RAG_ENCODER) gives other vectors: re-embed rather than mix them.
+            same_weights = previous.manifest.get("model", {}).get("weights_hash") == embedder.weights_hash
+            same_corpus = previous.manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+            if same_tagger and same_weights and same_corpus:
+                return previous, IndexStatus("loaded", time.perf_counter() - started)
+            log.info(
+                "%s since the index was built; updating %s",
+                "corpus changed"
+                if same_tagger and same_weights
+                else f"entity tagger changed to {tagger.name}"
+                if not same_tagger
+                else f"encoder weights changed to {embedder.weights_hash}",
+                where,
+            )
+        store, stats = IndexStore.build(
+            documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
         )
-    store, stats = IndexStore.build(
-        documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
-    )
-    store.save(index_dir)
-    action = "updated" if previous is not None and not rebuild else "built"
-    return store, IndexStatus(action, time.perf_counter() - started, stats)
+        store = store_backend.commit(store, previous=previous)
+        action = "updated" if previous is not None and not rebuild else "built"
+        return store, IndexStatus(action, time.perf_counter() - started, stats)
 
 
 class QAPipeline:
@@ -143,6 +151,8 @@ class QAPipeline:
         """Finds entities in documents added later (the index records which tagger it was built with)."""
         self.faq = list(faq)
         self.index_status: IndexStatus | None = None
+        self.backend: StoreBackend | None = None
+        """Where the index is kept and writes go (None: the files at ``RAG_INDEX_DIR``)."""
 
     @classmethod
     def from_paths(
@@ -159,11 +169,12 @@ class QAPipeline:
         progress: ProgressCallback | None = None,
         tagger: EntityTagger | None = None,
         ranker: LinearRanker | None = None,
-        journal: CorpusJournal | None = None,
+        journal: Journal | None = None,
         answerability: AnswerabilityModel | None = None,
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
         rerank_prior_weight: float = 0.5,
+        backend: StoreBackend | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
         articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
@@ -176,6 +187,7 @@ class QAPipeline:
             rebuild=rebuild,
             progress=progress,
             tagger=tagger,
+            backend=backend,
         )
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
         pipeline = cls(
@@ -211,6 +223,7 @@ class QAPipeline:
             rerank_prior_weight=self.rerank_prior_weight,
         )
         pipeline.index_status = self.index_status
+        pipeline.backend = self.backend
         return pipeline
 
     def warm_up(self) -> None:
@@ -321,7 +334,10 @@ def build_pipeline(
 ) -> QAPipeline:
     """A pipeline configured by ``settings`` over the files in ``settings.seeds_dir`` and the written
     corpus (the journal of API writes replayed on top, see :mod:`rag.corpus`)."""
+    from rag.stores import make_backend
+
     embedder = embedder or make_embedder(settings)
+    backend = make_backend(settings, dimension=embedder.dimension)
     pipeline, status = QAPipeline.from_paths(
         [settings.seeds_dir],
         settings.index_dir,
@@ -339,8 +355,10 @@ def build_pipeline(
         reranker=None if isinstance(embedder, HashingEmbedder) else make_reranker(settings),
         rerank_depth=settings.rerank_depth,
         rerank_prior_weight=settings.rerank_prior_weight,
-        journal=CorpusJournal(settings.journal_path()),
+        journal=backend.journal,
+        backend=backend,
     )
-    log.info("index %s at %s in %.2fs", status.action, settings.index_dir, status.seconds)
+    log.info("index %s at %s in %.2fs", status.action, backend.describe(), status.seconds)
     pipeline.index_status = status
+    pipeline.backend = backend
     return pipeline

@@ -17,7 +17,7 @@ from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
 from rag.lexical import LexicalIndex, content_terms, content_terms_many
 from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_match
-from rag.store import IndexStore
+from rag.store import Store
 
 __all__ = [
     "Fusion",
@@ -139,7 +139,7 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Store,
         embedder: Embedder,
         params: RetrievalParams | None = None,
         ranker: LinearRanker | None = None,
@@ -216,11 +216,8 @@ class HybridRetriever:
             return []
         vector = self.embed_query(query) if query_vector is None else query_vector
         depth = min(max(params.depth, k), total)
-        found_scores, found_rows = self.store.passage_index.search(
-            np.asarray(vector, dtype=np.float32).reshape(1, -1), depth
-        )
-        dense_rank = [int(row) for row in found_rows[0] if row >= 0]
-        dense: dict[int, float] = {row: float(s) for row, s in zip(dense_rank, found_scores[0], strict=False)}
+        found_scores, dense_rank = self.store.search_passages(vector, depth)
+        dense: dict[int, float] = dict(zip(dense_rank, found_scores, strict=True))
         lexical_all = self._passage_bm25.scores(query)
         lexical_rank = [int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0]
         lexical_norm = _unit_max(lexical_all)

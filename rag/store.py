@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -41,6 +41,8 @@ __all__ = [
     "IndexOutdatedError",
     "IndexStore",
     "IndexStoreError",
+    "PassageSearcher",
+    "Store",
     "corpus_fingerprint",
 ]
 
@@ -127,6 +129,34 @@ class BuildStats:
 ProgressCallback = Callable[[int, int], None]
 
 
+class PassageSearcher(Protocol):
+    """Dense passage search done outside the process (e.g. pgvector): the ``k`` best rows by inner
+    product with ``vector``, as ``(scores, rows)``, best first."""
+
+    def __call__(self, vector: np.ndarray, k: int) -> tuple[list[float], list[int]]: ...
+
+
+class Store(Protocol):
+    """What retrieval, answer composition, the API, the CLI and the evaluation read from an index.
+
+    Rows are positions in ``sentences`` and ``passages`` (documents sorted by id, reading order within
+    each). Both backends provide it: :class:`IndexStore` loaded from files (FAISS in the process) and
+    the snapshot of the PostgreSQL store (:mod:`rag.stores.postgres`, dense search in pgvector).
+    """
+
+    documents: dict[str, Document]
+    sentences: list[Sentence]
+    passages: list[Passage]
+    entities: list[tuple[Entity, ...]]
+    manifest: dict[str, Any]
+
+    def sentence_vectors(self) -> np.ndarray: ...
+
+    def passage_vectors(self) -> np.ndarray: ...
+
+    def search_passages(self, vector: np.ndarray, k: int) -> tuple[list[float], list[int]]: ...
+
+
 @dataclass
 class IndexStore:
     """Everything retrieval needs, in memory; :meth:`save` and :meth:`load` persist it."""
@@ -139,6 +169,10 @@ class IndexStore:
     manifest: dict[str, Any] = field(default_factory=dict)
     entities: list[tuple[Entity, ...]] = field(default_factory=list)
     """Per sentence row, its named entities (document offsets), found once at index time."""
+    searcher: PassageSearcher | None = field(default=None, compare=False, repr=False)
+    """Where dense passage search runs when not in ``passage_index`` (the PostgreSQL backend's pgvector)."""
+    version: int | None = field(default=None, compare=False)
+    """The backend's version of this state (PostgreSQL: ``index_state.version``); None for files."""
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -418,3 +452,12 @@ class IndexStore:
 
     def sentence_vectors(self) -> np.ndarray:
         return self.sentence_index.reconstruct_n(0, self.sentence_index.ntotal)
+
+    def search_passages(self, vector: np.ndarray, k: int) -> tuple[list[float], list[int]]:
+        """The ``k`` passage rows of highest inner product with ``vector``, best first (exact, in FAISS,
+        unless a :attr:`searcher` is set)."""
+        if self.searcher is not None:
+            return self.searcher(vector, k)
+        scores, rows = self.passage_index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
+        found = [(float(s), int(r)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        return [s for s, _ in found], [r for _, r in found]

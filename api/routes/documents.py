@@ -12,6 +12,7 @@ from api.schemas import ArticlesIn, DocumentList, DocumentPublic, DocumentSummar
 from rag.corpus import ArticleRecord, DocumentNotFoundError, JournalError, WriteConflictError, WriteResult
 from rag.documents import Document
 from rag.ingest import IngestError
+from rag.store import IndexStoreError
 
 router = APIRouter(tags=["documents"])
 write_router = APIRouter(tags=["writes"])
@@ -69,6 +70,8 @@ def _apply(action: str, run: Callable[[], WriteResult]) -> WriteResponse:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{action} refused: {exc}") from None
     except IngestError as exc:  # a seed file that cannot be read, found by a reindex
         raise HTTPException(status.HTTP_409_CONFLICT, f"{action} refused: {exc}") from None
+    except IndexStoreError as exc:  # the shared store (database) cannot be reached or used
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{action} not applied: {exc}") from None
     except OSError as exc:
         raise HTTPException(
             status.HTTP_507_INSUFFICIENT_STORAGE, f"{action} not applied: the index could not be saved ({exc})"

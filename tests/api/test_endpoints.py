@@ -163,3 +163,23 @@ def test_unexpected_errors_are_a_clean_500_without_traceback(
         response = test_client.post("/ask", json={"question": "anything"})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; see the service log"}
+
+
+def test_a_store_failure_during_a_request_is_a_503_naming_the_database(
+    fake_settings: Settings, fake_pipeline: QAPipeline
+) -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from rag.stores.postgres import DatabaseError
+
+    def down(vector: np.ndarray, k: int) -> tuple[list[float], list[int]]:
+        raise DatabaseError("cannot use the database at RAG_DATABASE_URL=postgresql://u:****@db/rag: server closed")
+
+    broken = fake_pipeline.with_store(replace(fake_pipeline.store, searcher=down))
+    with TestClient(create_app(fake_settings, pipeline=broken)) as client:
+        for response in (client.get("/search", params={"q": "Kyiv"}), client.post("/ask", json={"question": "Kyiv?"})):
+            assert response.status_code == 503
+            assert "RAG_DATABASE_URL=postgresql://u:****@db/rag" in response.json()["detail"]
+        assert client.get("/health").status_code == 200
