@@ -346,7 +346,7 @@ class PipelineRunner:
         plain_vectors: np.ndarray,
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
-        prior_weight: float = 0.5,
+        prior_weight: float = 1.0,
     ) -> None:
         self.retriever = retriever
         self.reranker = reranker

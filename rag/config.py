@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     )
     rerank_depth: int = Field(8, ge=1, le=50, description="best sentences the reranker re-scores")
     rerank_prior_weight: float = Field(
-        0.5, ge=0, le=10, description="weight of the learned ranker's logit added to the reranker's"
+        1.0, ge=0, le=10, description="weight of the learned ranker's logit added to the reranker's"
     )
     rerank_threads: int = Field(0, ge=0, le=64, description="torch threads for the reranker (0: torch's default)")
     rerank_confidence: bool = Field(

@@ -131,7 +131,7 @@ class QAPipeline:
         answerability: AnswerabilityModel | None = None,
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
-        rerank_prior_weight: float = 0.5,
+        rerank_prior_weight: float = 1.0,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -173,7 +173,7 @@ class QAPipeline:
         answerability: AnswerabilityModel | None = None,
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
-        rerank_prior_weight: float = 0.5,
+        rerank_prior_weight: float = 1.0,
         backend: StoreBackend | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
