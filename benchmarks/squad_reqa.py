@@ -68,9 +68,9 @@ ABLATION_SPECS = (
     "hand-set sentence weights (0.2.0 ranking):ranker=weighted,reranker=off",
     "0.1.0 defaults (top_k 8, sentence BM25 1.2/0.75, weights 0.5/0.2/0.3, no titles):"
     "top_k=8,s_k1=1.2,s_b=0.75,sentence_dense_weight=0.5,sentence_lexical_weight=0.2,sentence_passage_weight=0.3,"
-    "title=-",
-    "shipped without titles:title=-",
-    "shipped without the title in embedded sentences:title=sp",
+    "title=-,reranker=off",
+    "learned ranker without titles:title=-,reranker=off",
+    "learned ranker without the title in embedded sentences:title=sp,reranker=off",
 )
 
 
@@ -272,7 +272,9 @@ class PipelineVariant:
     use_reranker: bool = True
     """Re-score the best sentences with the cross-encoder (as shipped) ..."""
     rerank_prior: float | None = None
-    """... with this weight on the ranker's logit (None: the shipped weight)."""
+    """... with this weight on the ranker's logit (None: the shipped weight) ..."""
+    rerank_depth: int | None = None
+    """... over this many best sentences (None: the shipped depth)."""
 
 
 def _number(raw: str) -> int | float | str:
@@ -299,9 +301,12 @@ def parse_variant(spec: str) -> PipelineVariant:
     top_k, title = shipped.top_k, shipped.title
     use_ranker = use_reranker = True
     rerank_prior: float | None = None
+    rerank_depth: int | None = None
     for key, value in values.items():
         if key == "rerank_prior":
             rerank_prior = float(value)
+        elif key == "rerank_depth":
+            rerank_depth = int(value)
         elif key == "reranker":
             if value not in ("on", "off"):
                 raise SystemExit(f"error: reranker takes 'on' or 'off', not {value!r}")
@@ -333,6 +338,7 @@ def parse_variant(spec: str) -> PipelineVariant:
         use_ranker,
         use_reranker,
         rerank_prior,
+        rerank_depth,
     )
 
 
@@ -391,7 +397,7 @@ class PipelineRunner:
                         ranked,
                         self.reranker,
                         lambda d: documents[d].title,
-                        depth=self.rerank_depth,
+                        depth=self.rerank_depth if variant.rerank_depth is None else variant.rerank_depth,
                         prior_weight=self.prior_weight if variant.rerank_prior is None else variant.rerank_prior,
                     )
             finally:

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         description="second-stage scoring of the best sentences: 'cross-encoder' (the bundled model with the "
         "shipped adapter), 'off', or the path of an adapter fitted by benchmarks/fit_reranker.py",
     )
-    rerank_depth: int = Field(8, ge=1, le=50, description="best sentences the reranker re-scores")
+    rerank_depth: int = Field(4, ge=1, le=50, description="best sentences the reranker re-scores")
     rerank_prior_weight: float = Field(
         1.0, ge=0, le=10, description="weight of the learned ranker's logit added to the reranker's"
     )
