@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -269,7 +270,10 @@ def export_reranker_onnx(cache_dir: Path, tensors: dict[str, Any], meta: dict[st
     os.close(fd)
     staging = Path(staging_name)
     try:
-        with torch.no_grad():
+        # The exporter's tracer and deprecation warnings are about this fixed graph (its ONNX scores equal
+        # torch's, a test checks it); they would otherwise reach the service log as plain text lines.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Hidden(model),
                 (sample, sample, torch.zeros_like(sample)),
