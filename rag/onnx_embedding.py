@@ -29,7 +29,7 @@ import numpy as np
 from rag.embedding import DEFAULT_MODEL, EmbedderError, bundled_model_path, verify_bundled_model
 from rag.files import file_sha256
 
-__all__ = ["EXPORT_VERSION", "OnnxEmbedder", "OnnxVariant", "export_onnx"]
+__all__ = ["EXPORT_VERSION", "OnnxEmbedder", "OnnxVariant", "export_onnx", "export_token_states"]
 
 # ONNX Runtime otherwise writes a telemetry device id under ~/.cache at its first session; the service's
 # HOME is not writable (and nothing is written outside the index and the ONNX cache). Read at import.
@@ -40,6 +40,7 @@ EXPORT_VERSION = 1  # bump when the exported graph or its quantisation changes
 MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of the bundled model
 _FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ONNX_OPSET = 17
 
 
 def _read_record(cache_dir: Path) -> dict[str, Any]:
@@ -63,12 +64,15 @@ def _valid(cache_dir: Path, variant: OnnxVariant, weights_hash: str) -> bool:
     )
 
 
-def _export_fp32(model_dir: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoModel
+def export_token_states(model: Any, target: Path) -> None:
+    """Trace ``model`` (a BERT in eval mode) into ``target``: token ids in, last hidden states out.
 
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
-    model.eval()
+    Batch and sequence axes are dynamic; the exporter's tracer warnings are silenced, since they are
+    about this fixed graph (tests compare its outputs with torch's) and would otherwise reach the
+    service log as plain-text lines."""
+    import warnings
+
+    import torch
 
     class _Hidden(torch.nn.Module):
         def __init__(self, bert: torch.nn.Module) -> None:
@@ -82,7 +86,8 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             return out.last_hidden_state
 
     sample = torch.ones((2, 8), dtype=torch.long)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             _Hidden(model),
             (sample, sample, torch.zeros_like(sample)),
@@ -93,10 +98,18 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
                 **{name: {0: "batch", 1: "sequence"} for name in _INPUTS},
                 "last_hidden_state": {0: "batch", 1: "sequence"},
             },
-            opset_version=17,
+            opset_version=ONNX_OPSET,
             dynamo=False,
             do_constant_folding=True,
         )
+
+
+def _export_fp32(model_dir: Path, target: Path) -> None:
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+    model.eval()
+    export_token_states(model, target)
 
 
 def export_onnx(cache_dir: Path, variant: OnnxVariant = "fp32", *, model_dir: Path | None = None) -> Path:
@@ -137,7 +150,7 @@ def export_onnx(cache_dir: Path, variant: OnnxVariant = "fp32", *, model_dir: Pa
         "seconds": round(time.perf_counter() - started, 2),
         "torch": torch.__version__,
         "onnxruntime": onnxruntime.__version__,
-        "opset": 17,
+        "opset": ONNX_OPSET,
         "quantization": "dynamic QInt8 per-channel weights (onnxruntime.quantization.quantize_dynamic)"
         if variant == "int8"
         else None,

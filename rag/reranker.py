@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -25,6 +24,7 @@ import numpy as np
 
 from rag.embedding import bundled_model_path
 from rag.files import file_sha256
+from rag.onnx_embedding import export_token_states
 from rag.retrieval import ScoredSentence
 
 if TYPE_CHECKING:
@@ -249,45 +249,13 @@ def export_reranker_onnx(cache_dir: Path, tensors: dict[str, Any], meta: dict[st
         and record.get("sha256") == file_sha256(target)
     ):
         return target
-    import torch
-
     cache_dir.mkdir(parents=True, exist_ok=True)
     model = merged_model(tensors, meta, where)
-
-    class _Hidden(torch.nn.Module):
-        def __init__(self, bert: torch.nn.Module) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    sample = torch.ones((2, 8), dtype=torch.long)
     fd, staging_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=cache_dir)
     os.close(fd)
     staging = Path(staging_name)
     try:
-        # The exporter's tracer and deprecation warnings are about this fixed graph (its ONNX scores equal
-        # torch's, a test checks it); they would otherwise reach the service log as plain text lines.
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _Hidden(model),
-                (sample, sample, torch.zeros_like(sample)),
-                str(staging),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes={
-                    **{name: {0: "batch", 1: "sequence"} for name in names},
-                    "last_hidden_state": {0: "batch", 1: "sequence"},
-                },
-                opset_version=17,
-                dynamo=False,
-                do_constant_folding=True,
-            )
+        export_token_states(model, staging)
         staging.replace(target)
     finally:
         staging.unlink(missing_ok=True)
