@@ -220,11 +220,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def held_out_meta(
+    held: Sequence[QuestionPairs], scores: Sequence[np.ndarray], depth: int, label: str
+) -> dict[str, Any]:
+    """Print the held-out figures of ``scores`` and return them as the adapter's metadata fields."""
+    figures = report(held, scores, label)
+    blend = prior_blend(held, scores)
+    console.print(
+        "held out hit@1 with the ranker's logit blended in: " + ", ".join(f"w={w}: {h:.3f}" for w, h in blend.items())
+    )
+    answer_t, partial_t = thresholds(held, scores, depth)
+    console.print(f"held out thresholds: answer >= {answer_t:.2f}, partial >= {partial_t:.2f}")
+    return {
+        "held_out": {k: round(v, 4) for k, v in figures.items()},
+        "held_out_blend_hit_at_1": {str(w): round(h, 4) for w, h in blend.items()},
+        "answer_threshold": answer_t,
+        "partial_threshold": partial_t,
+        "threshold_depth": depth,
+    }
+
+
+def save_adapter(tensors: dict[str, Any], meta: dict[str, Any], args: argparse.Namespace) -> None:
+    """Write the adapter, its metadata digested, to ``--out`` (and the shipped path with ``--write-model``)."""
+    from safetensors.torch import save_file
+
+    meta = {k: v for k, v in meta.items() if k != "digest"}
+    meta["digest"] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
+    for target in [args.out] + ([MODEL_PATH] if args.write_model else []):
+        save_file(tensors, str(target), metadata={"rag": json.dumps(meta)})
+        console.print(f"adapter written to {target} ({target.stat().st_size / 1e6:.2f} MB)")
+
+
 def evaluate_adapter(args: argparse.Namespace, held: Sequence[QuestionPairs]) -> int:
     """Score the held-out groups with a saved adapter through the serving path (merged weights), and
     write it back with the held-out figures and thresholds in its metadata."""
-    from safetensors.torch import load_file, safe_open, save_file
-
     from rag.reranker import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(args.evaluate, threads=args.threads)
@@ -233,36 +262,18 @@ def evaluate_adapter(args: argparse.Namespace, held: Sequence[QuestionPairs]) ->
     console.print(
         f"scored {sum(len(i.passages) for i in held)} held-out pairs in {time.perf_counter() - started:.1f} s"
     )
-    figures = report(held, scores, "held out (serving path)")
-    blend = prior_blend(held, scores)
-    console.print(
-        "held out hit@1 with the ranker's logit blended in: " + ", ".join(f"w={w}: {h:.3f}" for w, h in blend.items())
-    )
-    answer_t, partial_t = thresholds(held, scores, args.depth)
-    console.print(f"held out thresholds: answer >= {answer_t:.2f}, partial >= {partial_t:.2f}")
+    from safetensors.torch import load_file, safe_open
+
     tensors = load_file(str(args.evaluate))
     with safe_open(str(args.evaluate), framework="pt") as handle:
         meta = json.loads((handle.metadata() or {}).get("rag", "{}"))
-    meta.pop("digest", None)
-    meta.update(
-        {
-            "held_out": {k: round(v, 4) for k, v in figures.items()},
-            "held_out_blend_hit_at_1": {str(w): round(h, 4) for w, h in blend.items()},
-            "answer_threshold": answer_t,
-            "partial_threshold": partial_t,
-            "threshold_depth": args.depth,
-        }
-    )
-    meta["digest"] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
-    for target in [args.out] + ([MODEL_PATH] if args.write_model else []):
-        save_file(tensors, str(target), metadata={"rag": json.dumps(meta)})
-        console.print(f"adapter written to {target} ({target.stat().st_size / 1e6:.2f} MB)")
+    meta.update(held_out_meta(held, scores, args.depth, "held out (serving path)"))
+    save_adapter(tensors, meta, args)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import torch
-    from safetensors.torch import save_file
     from torch import nn
     from transformers import AutoModel, AutoTokenizer
 
@@ -341,13 +352,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             report(eval_items, score_items(model, head, tokenizer, eval_items, args.max_length), f"step {step}")
     elapsed = time.perf_counter() - started
     held_scores = score_items(model, head, tokenizer, eval_items, args.max_length)
-    figures = report(eval_items, held_scores, "held out")
-    blend = prior_blend(eval_items, held_scores)
-    console.print(
-        "held out hit@1 with the ranker's logit blended in: " + ", ".join(f"w={w}: {h:.3f}" for w, h in blend.items())
-    )
-    answer_t, partial_t = thresholds(eval_items, held_scores, args.depth)
-    console.print(f"held out thresholds: answer >= {answer_t:.2f}, partial >= {partial_t:.2f}")
     scale = args.alpha / args.rank
     tensors = {}
     for name, (a, b) in adapters.items():
@@ -365,21 +369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_length": args.max_length,
         "first_layer": args.first_layer,
         "fitted_on": f"{len(train)} questions of {args.pairs.name} ({len({i.group for i in train})} groups)",
-        "held_out": {k: round(v, 4) for k, v in figures.items()},
-        "held_out_blend_hit_at_1": {str(w): round(h, 4) for w, h in blend.items()},
-        "answer_threshold": answer_t,
-        "partial_threshold": partial_t,
+        **held_out_meta(eval_items, held_scores, args.depth, "held out"),
         "steps": total,
         "lr": args.lr,
         "seed": args.seed,
         "training_seconds": round(elapsed, 1),
         "date": utc_date(),
     }
-    meta["digest"] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
-    targets = [args.out] + ([MODEL_PATH] if args.write_model else [])
-    for target in targets:
-        save_file(tensors, str(target), metadata={"rag": json.dumps(meta)})
-        console.print(f"adapter written to {target} ({target.stat().st_size / 1e6:.2f} MB)")
+    save_adapter(tensors, meta, args)
     return 0
 
 
