@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.embedding import Embedder
+from rag.embedding import Embedder, WrappedEmbedder
 
 __all__ = ["BatchStats", "MicroBatchingEmbedder"]
 
@@ -48,7 +48,7 @@ class BatchStats:
     sizes: dict[int, int] = field(default_factory=dict)
 
 
-class MicroBatchingEmbedder:
+class MicroBatchingEmbedder(WrappedEmbedder):
     """An :class:`~rag.embedding.Embedder` that batches concurrent single-text calls from many threads."""
 
     def __init__(self, inner: Embedder, *, window_ms: float = 2.0, max_batch: int = 32) -> None:
@@ -66,19 +66,7 @@ class MicroBatchingEmbedder:
         self._last_batch = 0
         self._model_lock = threading.Lock()
 
-    # ---- the Embedder protocol, delegated ---------------------------------------------------------
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def weights_hash(self) -> str:
-        return self.inner.weights_hash
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
+    # ---- the rest of the wrapped embedder, delegated -------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         # warm_up, load_seconds, ... of the wrapped embedder (only called for names not found here).
         if name == "inner":

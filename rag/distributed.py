@@ -21,7 +21,7 @@ import numpy as np
 from rag.chunking import ChunkingParams, passages_of, sentences_of
 from rag.cli_support import CliError
 from rag.documents import Document
-from rag.embedding import Embedder
+from rag.embedding import Embedder, WrappedEmbedder
 from rag.store import IndexStore, IndexStoreError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def require_ray() -> Any:
     return ray
 
 
-class PrecomputedEmbedder:
+class PrecomputedEmbedder(WrappedEmbedder):
     """``inner``'s identity (model name, weights hash, dimension) with vectors looked up in ``table``;
     texts not in it (a question, a document added later) are embedded by ``inner``."""
 
@@ -53,18 +53,6 @@ class PrecomputedEmbedder:
         self.inner = inner
         self.table = table
         self.misses = 0
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def weights_hash(self) -> str:
-        return self.inner.weights_hash
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
 
     def encoder_info(self) -> dict[str, Any]:
         describe = getattr(self.inner, "encoder_info", None)

@@ -26,6 +26,7 @@ __all__ = [
     "EmbedderError",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
+    "WrappedEmbedder",
     "bundled_model_path",
     "verify_bundled_model",
 ]
@@ -57,6 +58,24 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
+
+
+class WrappedEmbedder:
+    """Base of an embedder that wraps another (``inner``): the model's identity is the wrapped one's."""
+
+    inner: Embedder
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    @property
+    def weights_hash(self) -> str:
+        return self.inner.weights_hash
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
 
 
 def bundled_model_path() -> Path:
