@@ -10,9 +10,11 @@ with capabilities switched on one after the other, from the 0.2.0 behaviour to t
 5. + typed sentence first: for a factoid question, the best of the top sentences holding an answer of
    the asked-for type is cited first;
 6. + learned sentence ranker (``rag/models/ranker.json``);
-7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences, its
-   probability the confidence: the shipped configuration;
-8. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
+7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences: the
+   shipped configuration;
+8. the shipped configuration with the reranker skipped when the learned ranker's best sentence leads
+   the second by at least 3 logit, an option that is off by default;
+9. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
    confidence instead of the reranker, an option that is off by default.
 
     python -m benchmarks.answer_ablation [--write-docs]
@@ -47,6 +49,8 @@ from rag.pipeline import QAPipeline, build_pipeline, make_answerability, make_ra
 OLD_THRESHOLD = 0.33
 """The abstention threshold of 0.2.0."""
 DOCS_HEADING = "Answer quality, capability by capability (development set and FAQ)"
+SKIP_MARGIN_OPTION = 3.0
+"""``RAG_RERANK_SKIP_MARGIN`` measured as an option (SQuAD chose it: no loss there at 3, a loss below)."""
 DEV_GOLD = REPO_ROOT / "tests" / "data" / "dev_gold.jsonl"
 SEEDS = REPO_ROOT / "seeds"
 
@@ -57,6 +61,8 @@ class Variant:
     learned_ranker: bool = False
     answerability: bool = False
     reranker: bool = False
+    rerank_skip_margin: float | None = None
+    """None: the configured margin; 0: the reranker runs on every question."""
     composer: dict[str, Any] = field(default_factory=dict)
 
 
@@ -95,6 +101,13 @@ def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
             reranker=True,
             composer=preferred,
         ),
+        Variant(
+            f"the reranker skipped when the ranker leads by >= {SKIP_MARGIN_OPTION:g} logit (option, off)",
+            learned_ranker=True,
+            reranker=True,
+            rerank_skip_margin=SKIP_MARGIN_OPTION,
+            composer=preferred,
+        ),
         Variant("learned ranker + learned answerability (option, off)", learned_ranker=True, answerability=True),
     ]
 
@@ -103,6 +116,7 @@ def run_variant(base: QAPipeline, settings: Settings, variant: Variant) -> tuple
     shipped_ranker = make_ranker(settings)
     shipped_answerability = make_answerability(settings.model_copy(update={"answerability": "learned"}))
     composer = replace(base.composer.params, **variant.composer)
+    skip_margin = base.rerank_skip_margin if variant.rerank_skip_margin is None else variant.rerank_skip_margin
     pipeline = QAPipeline(
         base.store,
         base.embedder,
@@ -116,6 +130,7 @@ def run_variant(base: QAPipeline, settings: Settings, variant: Variant) -> tuple
         reranker=base.reranker if variant.reranker else None,
         rerank_depth=base.rerank_depth,
         rerank_prior_weight=base.rerank_prior_weight,
+        rerank_skip_margin=skip_margin,
     )
     if variant.answerability and shipped_answerability is not None:
         meta = shipped_answerability.model.meta

@@ -274,7 +274,9 @@ class PipelineVariant:
     rerank_prior: float | None = None
     """... with this weight on the ranker's logit (None: the shipped weight) ..."""
     rerank_depth: int | None = None
-    """... over this many best sentences (None: the shipped depth)."""
+    """... over this many best sentences (None: the shipped depth) ..."""
+    rerank_skip: float | None = None
+    """... unless the ranker leads by this logit margin (None: the shipped margin; 0: always re-score)."""
 
 
 def _number(raw: str) -> int | float | str:
@@ -302,8 +304,11 @@ def parse_variant(spec: str) -> PipelineVariant:
     use_ranker = use_reranker = True
     rerank_prior: float | None = None
     rerank_depth: int | None = None
+    rerank_skip: float | None = None
     for key, value in values.items():
-        if key == "rerank_prior":
+        if key == "rerank_skip":
+            rerank_skip = float(value)
+        elif key == "rerank_prior":
             rerank_prior = float(value)
         elif key == "rerank_depth":
             rerank_depth = int(value)
@@ -339,6 +344,7 @@ def parse_variant(spec: str) -> PipelineVariant:
         use_reranker,
         rerank_prior,
         rerank_depth,
+        rerank_skip,
     )
 
 
@@ -353,8 +359,10 @@ class PipelineRunner:
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
         prior_weight: float = 1.0,
+        skip_margin: float = 0.0,
     ) -> None:
         self.retriever = retriever
+        self.skip_margin = skip_margin
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.prior_weight = prior_weight
@@ -399,6 +407,7 @@ class PipelineRunner:
                         lambda d: documents[d].title,
                         depth=self.rerank_depth if variant.rerank_depth is None else variant.rerank_depth,
                         prior_weight=self.prior_weight if variant.rerank_prior is None else variant.rerank_prior,
+                        skip_margin=self.skip_margin if variant.rerank_skip is None else variant.rerank_skip,
                     )
             finally:
                 retriever._sentence_bm25, retriever._passage_bm25, retriever._sentence_vectors = self.shipped
@@ -628,6 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reranker,
         Settings.model_fields["rerank_depth"].default,
         Settings.model_fields["rerank_prior_weight"].default,
+        Settings.model_fields["rerank_skip_margin"].default,
     )
     rankers: list[tuple[str, Ranker]] = [
         ("BM25 only (sentences)", bm25_rank),

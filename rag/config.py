@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     rerank_prior_weight: float = Field(
         1.0, ge=0, le=10, description="weight of the learned ranker's logit added to the reranker's"
     )
+    rerank_skip_margin: float = Field(
+        0.0,
+        ge=0,
+        le=20,
+        description="keep the ranker's order, without the reranker, when its best sentence leads the second "
+        "by this much in logit (0: always re-score)",
+    )
     rerank_threads: int = Field(0, ge=0, le=64, description="torch threads for the reranker (0: torch's default)")
     rerank_confidence: bool = Field(
         False, description="read the confidence from the reranker's best probability (with its own thresholds)"

@@ -132,11 +132,14 @@ class QAPipeline:
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
         rerank_prior_weight: float = 1.0,
+        rerank_skip_margin: float = 0.0,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         if rerank_depth < 1:
             raise ValueError("rerank_depth must be at least 1")
+        if rerank_skip_margin < 0:
+            raise ValueError("rerank_skip_margin must not be negative")
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, retrieval, ranker)
@@ -147,6 +150,7 @@ class QAPipeline:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.rerank_prior_weight = rerank_prior_weight
+        self.rerank_skip_margin = rerank_skip_margin
         self.tagger = tagger or make_tagger("rules")
         """Finds entities in documents added later (the index records which tagger it was built with)."""
         self.faq = list(faq)
@@ -174,6 +178,7 @@ class QAPipeline:
         reranker: Reranker | None = None,
         rerank_depth: int = 8,
         rerank_prior_weight: float = 1.0,
+        rerank_skip_margin: float = 0.0,
         backend: StoreBackend | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
@@ -203,6 +208,7 @@ class QAPipeline:
             reranker=reranker,
             rerank_depth=rerank_depth,
             rerank_prior_weight=rerank_prior_weight,
+            rerank_skip_margin=rerank_skip_margin,
         )
         return pipeline, status
 
@@ -221,6 +227,7 @@ class QAPipeline:
             reranker=self.reranker,
             rerank_depth=self.rerank_depth,
             rerank_prior_weight=self.rerank_prior_weight,
+            rerank_skip_margin=self.rerank_skip_margin,
         )
         pipeline.index_status = self.index_status
         pipeline.backend = self.backend
@@ -266,6 +273,7 @@ class QAPipeline:
                 lambda doc_id: documents[doc_id].title,
                 depth=self.rerank_depth,
                 prior_weight=self.rerank_prior_weight,
+                skip_margin=self.rerank_skip_margin,
             )
         coverage = self.retriever.coverage(question, ranked)
         return self.composer.compose(question, ranked, coverage=coverage, **composer)
@@ -355,6 +363,7 @@ def build_pipeline(
         reranker=None if isinstance(embedder, HashingEmbedder) else make_reranker(settings),
         rerank_depth=settings.rerank_depth,
         rerank_prior_weight=settings.rerank_prior_weight,
+        rerank_skip_margin=settings.rerank_skip_margin,
         journal=backend.journal,
         backend=backend,
     )

@@ -11,6 +11,7 @@ repository and nothing is downloaded.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import threading
@@ -36,6 +37,7 @@ __all__ = [
     "Reranker",
     "RerankerError",
     "pair_text",
+    "ranker_lead",
     "rerank_sentences",
 ]
 
@@ -286,6 +288,19 @@ def merge_adapter(model: Any, tensors: dict[str, Any], scale: float, where: str)
                 parameters[name].copy_(a.float())
 
 
+def _logit(sentence: ScoredSentence) -> float:
+    value = sentence.probability if sentence.probability is not None else sentence.score
+    value = min(max(value, 1e-6), 1 - 1e-6)
+    return math.log(value / (1 - value))
+
+
+def ranker_lead(ranked: Sequence[ScoredSentence]) -> float:
+    """How far the best sentence leads the second, in ranker logit (infinite for a single sentence)."""
+    if len(ranked) < 2:
+        return math.inf
+    return _logit(ranked[0]) - _logit(ranked[1])
+
+
 def rerank_sentences(
     question: str,
     ranked: Sequence[ScoredSentence],
@@ -294,18 +309,25 @@ def rerank_sentences(
     *,
     depth: int,
     prior_weight: float = 0.0,
+    skip_margin: float = 0.0,
 ) -> list[ScoredSentence]:
     """``ranked`` with its best ``depth`` sentences re-scored by the cross-encoder and put first.
 
     The new score is ``sigmoid(cross-encoder logit + prior_weight * ranker logit)``; ``rerank`` keeps
     the cross-encoder's own probability, which the composer reads as its confidence. Sentences past
-    ``depth`` keep their order after the re-scored ones.
+    ``depth`` keep their order after the re-scored ones. With ``skip_margin > 0``, a ranking whose
+    best sentence leads the second by at least that much in ranker logit is returned unchanged,
+    without running the cross-encoder.
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
+    if skip_margin < 0:
+        raise ValueError("skip_margin must not be negative")
     top = list(ranked[:depth])
     if not top:
         return []
+    if skip_margin > 0 and ranker_lead(top) >= skip_margin:
+        return list(ranked)
     logits = reranker.logits(question, [pair_text(title_of(s.sentence.doc_id), s.sentence.text) for s in top])
     combined = logits.copy()
     if prior_weight:

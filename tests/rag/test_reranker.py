@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,15 @@ import pytest
 
 from rag.answer import AnswerComposer, ComposerParams
 from rag.documents import Sentence
-from rag.reranker import CrossEncoderReranker, Reranker, RerankerError, merge_adapter, pair_text, rerank_sentences
+from rag.reranker import (
+    CrossEncoderReranker,
+    Reranker,
+    RerankerError,
+    merge_adapter,
+    pair_text,
+    ranker_lead,
+    rerank_sentences,
+)
 from rag.retrieval import ScoredSentence
 
 
@@ -50,6 +59,34 @@ def test_rerank_puts_the_answering_sentence_first_and_keeps_the_rest_after() -> 
 def test_rerank_depth_must_be_positive() -> None:
     with pytest.raises(ValueError, match="depth"):
         rerank_sentences("q", _ranked(["a"]), KeywordReranker("a"), lambda d: "", depth=0)
+
+
+def _with_probabilities(probabilities: Sequence[float]) -> list[ScoredSentence]:
+    ranked = _ranked([f"sentence {i}" + (" Türkiye" if i == len(probabilities) - 1 else "") for i in range(3)])
+    return [replace(s, probability=p, score=p) for s, p in zip(ranked, probabilities, strict=True)]
+
+
+def test_a_clear_ranker_lead_keeps_the_order_without_running_the_reranker() -> None:
+    clear = _with_probabilities([0.95, 0.30, 0.20])  # lead: logit(0.95) - logit(0.30) = 3.79
+    assert ranker_lead(clear) == pytest.approx(np.log(0.95 / 0.05) - np.log(0.30 / 0.70))
+    reranker = KeywordReranker("Türkiye")
+    kept = rerank_sentences("q", clear, reranker, lambda d: "", depth=3, prior_weight=1.0, skip_margin=3.0)
+    assert [s.row for s in kept] == [0, 1, 2]
+    assert reranker.seen == []  # the cross-encoder never ran
+    assert all(s.rerank is None for s in kept)
+
+
+def test_a_close_ranker_lead_still_reranks() -> None:
+    close = _with_probabilities([0.55, 0.50, 0.45])
+    reranker = KeywordReranker("Türkiye")
+    out = rerank_sentences("q", close, reranker, lambda d: "", depth=3, prior_weight=1.0, skip_margin=3.0)
+    assert out[0].row == 2
+    assert len(reranker.seen) == 1
+
+
+def test_the_skip_margin_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="skip_margin"):
+        rerank_sentences("q", _ranked(["a", "b"]), KeywordReranker("a"), lambda d: "", depth=2, skip_margin=-1)
 
 
 def test_the_composer_reads_the_reranker_confidence_with_its_own_thresholds() -> None:
