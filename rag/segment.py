@@ -27,25 +27,37 @@ SENTENCE_STARTERS = frozenset(
 
 _TERMINATOR = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _OPENERS = "\"'“‘([«"
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_NEXT_WORD = re.compile(r"[\w']+")
 
 
-def _is_boundary(text: str, term_start: int, term_end: int) -> bool:
-    """Decide whether the terminator at ``text[term_start:term_end]`` ends a sentence."""
-    rest = text[term_end:].lstrip()
-    if not rest:
+def _word_start(text: str, end: int) -> int:
+    """Start of the run of word characters and periods that ends at ``end`` (``end`` if there is none)."""
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+        start -= 1
+    return start
+
+
+def _is_boundary(text: str, term_start: int, term_end: int, limit: int) -> bool:
+    """Decide whether the terminator at ``text[term_start:term_end]`` ends a sentence (``text`` read up to ``limit``).
+
+    Only the neighbourhood of the terminator is read, so a document is segmented in linear time."""
+    following = term_end
+    while following < limit and text[following].isspace():
+        following += 1
+    if following >= limit:
         return True
-    nxt = rest[0]
+    nxt = text[following]
     if not (nxt.isupper() or nxt.isdigit() or nxt in _OPENERS):
         return False
     if text[term_start] != ".":
         return True
-    match = _WORD_BEFORE.search(text, 0, term_start)
-    if match is None:
+    word_start = _word_start(text, term_start)
+    if word_start == term_start:
         return True
-    word = match.group(1)
+    word = text[word_start:term_start]
     lowered = word.lower().strip(".")
-    next_word = re.match(r"[\w']+", rest)
+    next_word = _NEXT_WORD.match(text, following, limit)
     starts_sentence = bool(next_word and next_word.group(0) in SENTENCE_STARTERS)
     if len(word) == 1 and word.isalpha() and word.isupper():
         return starts_sentence  # an initial, as in "J. Smith"
@@ -67,18 +79,20 @@ def split_sentences(
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    line_pattern = r"[^\n]+" if line_breaks else r"(?:[^\n]|\n(?!\s*\n))+"
-    for line in re.finditer(line_pattern, text[start:end]):
-        line_start = start + line.start()
-        line_end = start + line.end()
-        segment = text[:line_end]
+    line_pattern = _LINE if line_breaks else _PARAGRAPH
+    for line in line_pattern.finditer(text, start, end):
+        line_start, line_end = line.start(), line.end()
         cursor = line_start
-        for term in _TERMINATOR.finditer(segment, line_start):
-            if _is_boundary(segment, term.start(), term.end()):
+        for term in _TERMINATOR.finditer(text, line_start, line_end):
+            if _is_boundary(text, term.start(), term.end(), line_end):
                 spans.append((cursor, term.end()))
                 cursor = term.end()
         spans.append((cursor, line_end))
     return [s for s in (_strip(text, a, b) for a, b in spans) if s is not None]
+
+
+_LINE = re.compile(r"[^\n]+")
+_PARAGRAPH = re.compile(r"(?:[^\n]|\n(?!\s*\n))+")
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
