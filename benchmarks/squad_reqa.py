@@ -482,6 +482,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-reranker", action="store_true", help="leave the cross-encoder reranker out of every variant"
     )
+    parser.add_argument(
+        "--reranker",
+        type=Path,
+        default=None,
+        metavar="ADAPTER",
+        help="score with this adapter (fitted by benchmarks/fit_reranker.py) instead of the shipped one",
+    )
     parser.add_argument("--dense-weight", type=float, default=None, help="also run with this dense_weight")
     parser.add_argument("--top-k", type=int, default=None, help="also run with this many passages per question")
     parser.add_argument(
@@ -630,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         top = float(lexical.max()) if lexical.size else 0.0
         return _top(0.5 * dense_all[index] + 0.5 * (lexical / top if top > 0 else lexical), CUTOFF)
 
-    reranker = None if args.no_reranker else CrossEncoderReranker()
+    reranker = None if args.no_reranker else CrossEncoderReranker(args.reranker)
     runner = PipelineRunner(
         retriever,
         plain_vectors,
