@@ -426,6 +426,8 @@ def score_week(
                 handle.write(json.dumps(article.record(), ensure_ascii=False) + "\n")
         settings = Settings.model_validate(
             {
+                # With a cache directory the exported ONNX graphs (embedder, reranker) outlive the week's index.
+                **({"onnx_dir": cache_dir / "onnx"} if cache_dir is not None else {}),
                 **(overrides or {}),
                 "seeds_dir": corpus_dir,
                 "index_dir": Path(tmp) / "index" / "default",
