@@ -75,7 +75,8 @@ class Settings(BaseSettings):
         100_000,
         ge=1,
         le=10**12,
-        description="passages from which 'auto' builds HNSW",
+        description="passages from which 'auto' builds HNSW, and retrieval takes BM25's top-k from the postings "
+        "and reads passage vectors by row",
     )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW neighbours per vector (memory: about 8·M bytes each)")
     hnsw_ef_construction: int = Field(80, ge=8, le=4096, description="HNSW candidates kept while building")
@@ -264,6 +265,7 @@ class Settings(BaseSettings):
             sentence_bm25_k1=self.sentence_bm25_k1,
             sentence_bm25_b=self.sentence_bm25_b,
             lexical_title_context=self.lexical_title_context,
+            large_corpus=self.ann_threshold,
         )
 
     def ann_params(self) -> AnnParams:

@@ -64,6 +64,7 @@ def test_large_corpus_settings_reach_the_index_and_retrieval(monkeypatch: pytest
     settings = load_settings(_env_file=None)
     ann = settings.ann_params()
     assert (ann.kind, ann.threshold, ann.hnsw_m, ann.quantize, ann.hnsw_ef_search) == ("hnsw", 5000, 24, "sq8", 128)
+    assert settings.retrieval().large_corpus == 5000
 
 
 def test_ivf_nprobe_cannot_exceed_nlist(monkeypatch: pytest.MonkeyPatch) -> None:
