@@ -30,8 +30,10 @@ def content_terms_many(texts: Sequence[str]) -> list[list[str]]:
 class SparseScores:
     """BM25 scores of the texts holding at least one query term (every other text scores 0).
 
-    Computed from the query terms' postings only, in the order bm25s adds them, so each score is the
-    float32 value :meth:`LexicalIndex.scores` gives; no array as long as the corpus is made.
+    bm25s adds the query terms' postings into one array (its own work is the postings, not the corpus);
+    the rows with a score are kept, so ranking and lookups touch the matching texts only and never sort
+    the whole corpus. (Collecting the rows from the postings with ``np.unique`` instead was 18 times
+    slower at 20,000 passages than the scan of that array, and the array is 4 MB at a million.)
     """
 
     def __init__(self, rows: np.ndarray, values: np.ndarray) -> None:
@@ -92,28 +94,13 @@ class LexicalIndex:
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
     def sparse_scores(self, query: str) -> SparseScores:
-        """:meth:`scores` of the texts holding a query term only, from the postings (see :class:`SparseScores`)."""
-        empty = SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        if self.size == 0:
-            return empty
-        if getattr(self._bm25, "nonoccurrence_array", None) is not None:  # BM25L/BM25+: every text scores
-            full = self.scores(query)
-            rows = np.flatnonzero(full)
-            return SparseScores(rows, full[rows])
-        ids = self._bm25.get_tokens_ids(content_terms(query))
-        if not ids:
-            return empty
-        matrix = self._bm25.scores
-        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
-        postings = [(int(indptr[t]), int(indptr[t + 1])) for t in ids]
-        rows = np.unique(np.concatenate([indices[a:b] for a, b in postings])).astype(np.int64)
-        values = np.zeros(rows.size, dtype=np.dtype(self._bm25.dtype))
-        for a, b in postings:  # term by term, as bm25s sums them
-            np.add.at(values, np.searchsorted(rows, indices[a:b]), data[a:b])
-        return SparseScores(rows, values.astype(np.float32))
+        """:meth:`scores` as the rows holding a query term and their scores (see :class:`SparseScores`)."""
+        full = self.scores(query)
+        rows = np.flatnonzero(full)
+        return SparseScores(rows, full[rows])
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
-        """:meth:`search` without scoring or sorting the whole corpus: only the texts holding a query term."""
+        """:meth:`search` without sorting the whole corpus: the best ``k`` among the texts holding a query term."""
         return self.sparse_scores(query).top(k)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
