@@ -29,7 +29,9 @@ QUANTIZERS: tuple[str, ...] = ("none", "sq8")
 # faiss's bundled stubs lack some of what the library has (SearchParametersHNSW, DirectMap, IndexHNSWSQ's
 # quantiser-type argument); those are reached through this untyped alias.
 _faiss: Any = faiss
-# Vectors k-means sees when training an IVF coarse quantiser or the SQ8 ranges (a sample is enough).
+# Vectors k-means sees per IVF cell (faiss asks for 39 at least), and at most, when training the coarse
+# quantiser or the SQ8 ranges: a sample is enough, and k-means time grows with it.
+_TRAIN_PER_CELL = 64
 _TRAIN_SAMPLE = 100_000
 
 
@@ -115,17 +117,18 @@ def build_index(vectors: np.ndarray, dimension: int, params: AnnParams) -> tuple
             index = faiss.IndexIVFFlat(coarse, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
         record.update(nlist=nlist, nprobe=params.ivf_nprobe)
     if not index.is_trained and n:
-        index.train(_sample(vectors))
+        cells = int(record.get("nlist", 1))
+        index.train(_sample(vectors, min(_TRAIN_SAMPLE, max(_TRAIN_PER_CELL * cells, 10_000))))
     if n:
         index.add(vectors)
     configure(index, record)
     return index, record
 
 
-def _sample(vectors: np.ndarray) -> np.ndarray:
-    if len(vectors) <= _TRAIN_SAMPLE:
+def _sample(vectors: np.ndarray, size: int) -> np.ndarray:
+    if len(vectors) <= size:
         return vectors
-    rows = np.random.default_rng(0).choice(len(vectors), _TRAIN_SAMPLE, replace=False)
+    rows = np.random.default_rng(0).choice(len(vectors), size, replace=False)
     return vectors[np.sort(rows)]
 
 
