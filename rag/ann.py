@@ -162,7 +162,7 @@ def kind_of(index: faiss.Index) -> str:
 def search(index: faiss.Index, record: dict[str, Any] | None, vectors: np.ndarray, k: int) -> tuple[Any, Any]:
     """``index.search`` with at least ``k`` HNSW candidates (efSearch below k would return fewer good rows)."""
     queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, index.d)
-    if record and record.get("kind") == "hnsw" and k > int(record["ef_search"]):
+    if record and record.get("kind") == "hnsw" and k > int(record["ef_search"]) and kind_of(index) == "hnsw":
         return index.search(queries, k, params=_faiss.SearchParametersHNSW(efSearch=k))
     return index.search(queries, k)
 

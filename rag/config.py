@@ -269,8 +269,10 @@ class Settings(BaseSettings):
         )
 
     def ann_params(self) -> AnnParams:
+        """How the passage index is built; with ``store=postgres`` pgvector searches, so the vectors built in
+        the process only carry them to the database: flat, whatever ``ann`` says."""
         return AnnParams(
-            kind=self.ann,
+            kind="flat" if self.store == "postgres" else self.ann,
             threshold=self.ann_threshold,
             hnsw_m=self.hnsw_m,
             hnsw_ef_construction=self.hnsw_ef_construction,

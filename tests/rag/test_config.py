@@ -72,3 +72,10 @@ def test_ivf_nprobe_cannot_exceed_nlist(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("RAG_IVF_NPROBE", "16")
     with pytest.raises(SettingsError, match=r"RAG_IVF_NPROBE \(16\) cannot exceed RAG_IVF_NLIST \(8\)"):
         load_settings(_env_file=None)
+
+
+def test_the_postgres_store_builds_a_flat_index_since_pgvector_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_STORE", "postgres")
+    monkeypatch.setenv("RAG_DATABASE_URL", "postgresql://u:p@127.0.0.1/db")
+    monkeypatch.setenv("RAG_ANN", "hnsw")
+    assert load_settings(_env_file=None).ann_params().kind == "flat"
