@@ -53,6 +53,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 progress=update,
                 tagger=tagger,
                 backend=backend,
+                ann=settings.ann_params(),
             )
 
         try:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.ann import AnnParams
 from rag.answer import (
     DEFAULT_ABSTAIN_THRESHOLD,
     DEFAULT_RERANK_ANSWER_THRESHOLD,
@@ -62,6 +63,30 @@ class Settings(BaseSettings):
     passage_max_chars: int = Field(800, ge=50, le=100_000)
     sentence_title_context: float = Field(
         0.5, ge=0, le=1, description="share of the 'title: sentence' embedding in a sentence's vector"
+    )
+
+    # Large corpora: the passage index (files store; see rag/ann.py and docs/scaling.md)
+    ann: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        "auto",
+        description="passage index: 'auto' (exact flat below RAG_ANN_THRESHOLD passages, HNSW from it), "
+        "'flat' (always exact), 'hnsw' or 'ivf' (always approximate)",
+    )
+    ann_threshold: int = Field(
+        100_000,
+        ge=1,
+        le=10**12,
+        description="passages from which 'auto' builds HNSW, and retrieval takes BM25's top-k from the postings "
+        "and reads passage vectors by row",
+    )
+    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW neighbours per vector (memory: about 8·M bytes each)")
+    hnsw_ef_construction: int = Field(80, ge=8, le=4096, description="HNSW candidates kept while building")
+    hnsw_ef_search: int = Field(
+        128, ge=1, le=65536, description="HNSW candidates kept while searching (at least the depth asked for)"
+    )
+    ivf_nlist: int = Field(0, ge=0, le=1 << 24, description="IVF cells (0: about 4·√passages)")
+    ivf_nprobe: int = Field(32, ge=1, le=1 << 24, description="IVF cells visited per search")
+    quantize: Literal["none", "sq8"] = Field(
+        "none", description="passage vectors stored as float32 ('none') or 8-bit scalar-quantised ('sq8', 4x smaller)"
     )
 
     # Where the index is kept
@@ -220,6 +245,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}STORE=postgres needs {ENV_PREFIX}DATABASE_URL (postgresql://user:pass@host/db)"
             )
+        if self.ivf_nprobe > self.ivf_nlist > 0:
+            raise ValueError(
+                f"{ENV_PREFIX}IVF_NPROBE ({self.ivf_nprobe}) cannot exceed {ENV_PREFIX}IVF_NLIST ({self.ivf_nlist})"
+            )
         if self.passage_overlap >= self.passage_sentences:
             raise ValueError(
                 f"{ENV_PREFIX}PASSAGE_OVERLAP ({self.passage_overlap}) must be less than "
@@ -243,6 +272,21 @@ class Settings(BaseSettings):
             sentence_bm25_k1=self.sentence_bm25_k1,
             sentence_bm25_b=self.sentence_bm25_b,
             lexical_title_context=self.lexical_title_context,
+            large_corpus=self.ann_threshold,
+        )
+
+    def ann_params(self) -> AnnParams:
+        """How the passage index is built; with ``store=postgres`` pgvector searches, so the vectors built in
+        the process only carry them to the database: flat, whatever ``ann`` says."""
+        return AnnParams(
+            kind="flat" if self.store == "postgres" else self.ann,
+            threshold=self.ann_threshold,
+            hnsw_m=self.hnsw_m,
+            hnsw_ef_construction=self.hnsw_ef_construction,
+            hnsw_ef_search=self.hnsw_ef_search,
+            ivf_nlist=self.ivf_nlist,
+            ivf_nprobe=self.ivf_nprobe,
+            quantize=self.quantize,
         )
 
     def composer(self) -> ComposerParams:

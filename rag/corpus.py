@@ -449,6 +449,7 @@ class CorpusWriter:
             self.settings.chunking(),
             previous=previous,
             tagger=pipeline.tagger,
+            ann=self.settings.ann_params(),
         )
         store = self._backend().commit(store, entries, pipeline.store)
         self._publish(pipeline.with_store(store, faq=faq))

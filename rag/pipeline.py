@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from rag.ann import AnnParams
 from rag.answer import Answer, AnswerComposer, ComposerParams
 from rag.answerability import AnswerabilityModel, load_answerability
 from rag.batching import MicroBatchingEmbedder
@@ -65,6 +66,7 @@ def open_index(
     progress: ProgressCallback | None = None,
     tagger: EntityTagger | None = None,
     backend: StoreBackend | None = None,
+    ann: AnnParams | None = None,
 ) -> tuple[IndexStore, IndexStatus]:
     """Load the index at ``index_dir`` (or in ``backend``) or (re)build it when the corpus changed.
 
@@ -107,7 +109,13 @@ def open_index(
                 where,
             )
         store, stats = IndexStore.build(
-            documents, embedder, params, previous=None if rebuild else previous, progress=progress, tagger=tagger
+            documents,
+            embedder,
+            params,
+            previous=None if rebuild else previous,
+            progress=progress,
+            tagger=tagger,
+            ann=ann,
         )
         store = store_backend.commit(store, previous=previous)
         action = "updated" if previous is not None and not rebuild else "built"
@@ -180,6 +188,7 @@ class QAPipeline:
         rerank_prior_weight: float = 1.0,
         rerank_skip_margin: float = 0.0,
         backend: StoreBackend | None = None,
+        ann: AnnParams | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
         articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
@@ -193,6 +202,7 @@ class QAPipeline:
             progress=progress,
             tagger=tagger,
             backend=backend,
+            ann=ann,
         )
         faq = [parse_faq(d.doc_id, d.text) for d in faq_documents]
         pipeline = cls(
@@ -366,6 +376,7 @@ def build_pipeline(
         rerank_skip_margin=settings.rerank_skip_margin,
         journal=backend.journal,
         backend=backend,
+        ann=settings.ann_params(),
     )
     log.info("index %s at %s in %.2fs", status.action, backend.describe(), status.seconds)
     pipeline.index_status = status

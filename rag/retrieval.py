@@ -15,7 +15,7 @@ import Stemmer
 from rag.answer_types import AnswerType, classify_question, question_words
 from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
-from rag.lexical import LexicalIndex, content_terms, content_terms_many
+from rag.lexical import LexicalIndex, SparseScores, content_terms, content_terms_many
 from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_match
 from rag.store import Store
 
@@ -32,7 +32,7 @@ __all__ = [
 Fusion = Literal["rrf", "weighted", "dense", "bm25"]
 FUSIONS: tuple[str, ...] = ("rrf", "weighted", "dense", "bm25")
 # Fields that shape the BM25 indexes, so they are fixed when the retriever is built.
-INDEX_FIELDS = frozenset({"sentence_bm25_k1", "sentence_bm25_b", "lexical_title_context"})
+INDEX_FIELDS = frozenset({"sentence_bm25_k1", "sentence_bm25_b", "lexical_title_context", "large_corpus"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class RetrievalParams:
     """Length normalisation of sentence BM25: mild, so long sentences that answer are not penalised."""
     lexical_title_context: bool = True
     """BM25 of sentences and passages also sees the document title (``"{title}: {text}"``)."""
+    large_corpus: int = 100_000
+    """Passages from which BM25 is scored from the query terms' postings only (its top ``depth`` selected
+    among the texts holding a term, not by sorting the whole corpus) and passage vectors are read from the
+    index by row rather than copied. The results are the same; below it the whole-corpus path is kept."""
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -62,6 +66,8 @@ class RetrievalParams:
             raise ValueError("depth must be at least 1")
         if self.rrf_k < 1:
             raise ValueError("rrf_k must be at least 1")
+        if self.large_corpus < 1:
+            raise ValueError("large_corpus must be at least 1")
         for name in ("dense_weight", "sentence_dense_weight", "sentence_lexical_weight", "sentence_passage_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -157,8 +163,11 @@ class HybridRetriever:
         self._sentence_bm25 = LexicalIndex(
             self._lexical_texts(store.sentences), k1=self.params.sentence_bm25_k1, b=self.params.sentence_bm25_b
         )
+        self._large = len(store.passages) >= self.params.large_corpus
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
-        self._passage_vectors = store.passage_vectors() if store.passages else np.zeros((0, 1), np.float32)
+        self._passage_vectors = (
+            store.passage_vectors() if store.passages and not self._large else np.zeros((0, 1), np.float32)
+        )
         self._sentence_terms = [frozenset(t) for t in content_terms_many([s.text for s in store.sentences])]
         titles = {doc_id: frozenset(content_terms(d.title)) for doc_id, d in store.documents.items()}
         self._term_df: Counter[str] = Counter()
@@ -218,33 +227,46 @@ class HybridRetriever:
         depth = min(max(params.depth, k), total)
         found_scores, dense_rank = self.store.search_passages(vector, depth)
         dense: dict[int, float] = dict(zip(dense_rank, found_scores, strict=True))
-        lexical_all = self._passage_bm25.scores(query)
-        lexical_rank = [int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0]
-        lexical_norm = _unit_max(lexical_all)
+        lexical_all: np.ndarray | SparseScores
+        if self._large:  # the same scores and ranking, from the query terms' postings only
+            lexical_all = self._passage_bm25.sparse_scores(query)
+            lexical_rank = [row for row, _ in lexical_all.top(depth)]
+        else:
+            lexical_all = self._passage_bm25.scores(query)
+            lexical_rank = [int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0]
+        lexical_top = lexical_all.max() if lexical_all.size else 0.0
         missing = [row for row in lexical_rank if row not in dense]
         if missing:
-            dense.update(zip(missing, (self._passage_vectors[missing] @ vector).tolist(), strict=True))
+            vectors = self.store.passage_vectors_at(missing) if self._large else self._passage_vectors[missing]
+            dense.update(zip(missing, (vectors @ vector).tolist(), strict=True))
+        # BM25 over its best score (as _unit_max), for the rows fusion reads: the lexical and dense candidates.
+        candidates = list(dense)
+        normalised = lexical_all[candidates] / lexical_top if lexical_top > 0 else np.zeros(len(candidates))
+        lexical_norm = dict(zip(candidates, normalised.tolist(), strict=True))
         fused: dict[int, float] = {}
         if params.fusion == "dense":
             fused = {row: dense[row] for row in dense_rank}
         elif params.fusion == "bm25":
-            fused = {row: float(lexical_norm[row]) for row in lexical_rank}
+            fused = {row: lexical_norm[row] for row in lexical_rank}
         elif params.fusion == "rrf":
             for ranking in (dense_rank, lexical_rank):
                 for rank, row in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + 1.0 / (params.rrf_k + rank + 1)
         else:
             w = params.dense_weight
-            fused = {row: w * dense[row] + (1 - w) * float(lexical_norm[row]) for row in dense}
+            fused = {row: w * dense[row] + (1 - w) * lexical_norm[row] for row in dense}
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        evidence = (
-            self._passage_evidence_bm25.scores(query)
-            if self._passage_evidence_bm25 is not self._passage_bm25
-            else lexical_all
-        )
+        evidence: np.ndarray | SparseScores = lexical_all
+        if self._passage_evidence_bm25 is not self._passage_bm25:
+            evidence = (
+                self._passage_evidence_bm25.sparse_scores(query)
+                if self._large
+                else self._passage_evidence_bm25.scores(query)
+            )
+        evidence_at = evidence[[row for row, _ in ranked]].tolist()
         return [
-            ScoredPassage(row, self.store.passages[row], score, dense[row], float(evidence[row]))
-            for row, score in ranked
+            ScoredPassage(row, self.store.passages[row], score, dense[row], float(lexical))
+            for (row, score), lexical in zip(ranked, evidence_at, strict=True)
         ]
 
     def rank_sentences(
@@ -323,7 +345,7 @@ class HybridRetriever:
         rows = [r for r in passage_score if include_headings or not self.store.sentences[r].is_heading]
         if not rows:
             return None
-        lexical_all = self._sentence_bm25.scores(query)
+        lexical_all = self._sentence_bm25.sparse_scores(query) if self._large else self._sentence_bm25.scores(query)
         return self.candidate_signals(query, rows, vector, lexical_all, passage_score), passage_lexical
 
     def candidate_signals(
@@ -331,7 +353,7 @@ class HybridRetriever:
         query: str,
         rows: Sequence[int],
         vector: np.ndarray,
-        lexical_all: np.ndarray,
+        lexical_all: np.ndarray | SparseScores,
         passage_score: dict[int, float],
         answer_type: AnswerType | None = None,
     ) -> CandidateSignals:

@@ -26,6 +26,8 @@ import faiss
 import numpy as np
 
 from rag import __version__
+from rag import ann as ann_index
+from rag.ann import AnnParams
 from rag.chunking import ChunkingParams, embed_sentences, passages_of, sentence_forms_embedded, sentences_of
 from rag.documents import Document, Passage, Sentence
 from rag.embedding import Embedder
@@ -154,6 +156,8 @@ class Store(Protocol):
 
     def passage_vectors(self) -> np.ndarray: ...
 
+    def passage_vectors_at(self, rows: Sequence[int]) -> np.ndarray: ...
+
     def search_passages(self, vector: np.ndarray, k: int) -> tuple[list[float], list[int]]: ...
 
 
@@ -185,8 +189,12 @@ class IndexStore:
         previous: IndexStore | None = None,
         progress: ProgressCallback | None = None,
         tagger: EntityTagger | None = None,
+        ann: AnnParams | None = None,
     ) -> tuple[IndexStore, BuildStats]:
-        """Index ``documents``; vectors and entities of documents unchanged since ``previous`` are reused."""
+        """Index ``documents``; vectors and entities of documents unchanged since ``previous`` are reused.
+
+        The passage vectors go into the index ``ann`` chooses for their number (flat below its threshold).
+        """
         started = time.perf_counter()
         stats = BuildStats()
         tagger = tagger or RuleEntityTagger()
@@ -225,11 +233,13 @@ class IndexStore:
             if progress is not None:
                 progress(done, total)
         sentence_index = faiss.IndexFlatIP(dimension)
-        passage_index = faiss.IndexFlatIP(dimension)
         if sentences:
             sentence_index.add(np.vstack(sentence_vectors).astype(np.float32))
-        if passages:
-            passage_index.add(np.vstack(passage_vectors).astype(np.float32))
+        passage_index, ann_record = ann_index.build_index(
+            np.vstack(passage_vectors) if passages else np.zeros((0, dimension), np.float32),
+            dimension,
+            ann or AnnParams(),
+        )
         stats.seconds = time.perf_counter() - started
         store = cls(
             documents={d.doc_id: d for d in documents},
@@ -254,6 +264,7 @@ class IndexStore:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(stats.seconds, 3),
             "build": {"documents_reused": stats.documents_reused, "documents_embedded": stats.documents_embedded},
+            "passage_index": ann_index.describe(passage_index, ann_record),
         }
         return store, stats
 
@@ -345,6 +356,9 @@ class IndexStore:
                 name: {"bytes": (staging / name).stat().st_size, "sha256": file_sha256(staging / name)}
                 for name in _FILES
             }
+            self.manifest["passage_index"] = ann_index.describe(
+                self.passage_index, self.ann_record, self.manifest["files"]["passages.faiss"]["bytes"]
+            )
             with (staging / MANIFEST).open("w", encoding="utf-8") as handle:
                 json.dump(self.manifest, handle, indent=2, ensure_ascii=False)
                 handle.flush()
@@ -434,6 +448,10 @@ class IndexStore:
             raise IndexCorruptError(f"cannot read FAISS index in {root}: {exc}; {repair}") from exc
         if passage_index.ntotal != len(passages) or sentence_index.ntotal != len(sentences):
             raise IndexCorruptError(f"index at {root}: vector counts do not match the records; {repair}")
+        try:  # the search parameters the index was saved with (an older manifest has none: flat)
+            ann_index.configure(passage_index, manifest.get("passage_index"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"index at {root}: {exc}; {repair}") from exc
         return cls(documents, sentences, passages, passage_index, sentence_index, manifest, entities)
 
     @staticmethod
@@ -447,6 +465,18 @@ class IndexStore:
             return [json.loads(line) for line in handle if line.strip()]
 
     # ---- helpers ----------------------------------------------------------------------------
+    @property
+    def ann_record(self) -> dict[str, Any]:
+        """How the passage index was built (manifest ``passage_index``; flat when not recorded)."""
+        record = self.manifest.get("passage_index")
+        return record if isinstance(record, dict) else {"kind": "flat", "quantize": "none"}
+
+    def passage_vectors_at(self, rows: Sequence[int]) -> np.ndarray:
+        """The vectors of some passage rows (decoded, so approximate, when the index is quantised)."""
+        if not len(rows):
+            return np.zeros((0, self.passage_index.d), np.float32)
+        return np.vstack([self.passage_index.reconstruct(int(r)) for r in rows])
+
     def passage_vectors(self) -> np.ndarray:
         return self.passage_index.reconstruct_n(0, self.passage_index.ntotal)
 
@@ -454,10 +484,10 @@ class IndexStore:
         return self.sentence_index.reconstruct_n(0, self.sentence_index.ntotal)
 
     def search_passages(self, vector: np.ndarray, k: int) -> tuple[list[float], list[int]]:
-        """The ``k`` passage rows of highest inner product with ``vector``, best first (exact, in FAISS,
-        unless a :attr:`searcher` is set)."""
+        """The ``k`` passage rows of highest inner product with ``vector``, best first (in FAISS: exact
+        for a flat index, approximate for HNSW or IVF; unless a :attr:`searcher` is set)."""
         if self.searcher is not None:
             return self.searcher(vector, k)
-        scores, rows = self.passage_index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
+        scores, rows = ann_index.search(self.passage_index, self.ann_record, vector, k)
         found = [(float(s), int(r)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
         return [s for s, _ in found], [r for _, r in found]

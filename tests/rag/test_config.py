@@ -30,6 +30,11 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  #
         ("RAG_PORT", "http", "RAG_PORT: Input should be a valid integer"),
         ("RAG_ABSTAIN_THRESHOLD", "1.5", "RAG_ABSTAIN_THRESHOLD"),
         ("RAG_PASSAGE_OVERLAP", "3", "RAG_PASSAGE_OVERLAP (3) must be less than RAG_PASSAGE_SENTENCES (3)"),
+        ("RAG_ANN", "annoy", "RAG_ANN: Input should be 'auto', 'flat', 'hnsw' or 'ivf'"),
+        ("RAG_QUANTIZE", "pq", "RAG_QUANTIZE: Input should be 'none' or 'sq8'"),
+        ("RAG_ANN_THRESHOLD", "0", "RAG_ANN_THRESHOLD: Input should be greater than or equal to 1"),
+        ("RAG_HNSW_M", "2", "RAG_HNSW_M: Input should be greater than or equal to 4"),
+        ("RAG_HNSW_EF_SEARCH", "many", "RAG_HNSW_EF_SEARCH: Input should be a valid integer"),
     ],
 )
 def test_invalid_settings_name_the_variable(
@@ -46,3 +51,31 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [k.get_secret_value() for k in settings.api_keys] == ["s3cret-one", "s3cret-two"]
     assert settings.masked()["api_keys"] == ["****", "****"]
     assert "s3cret" not in repr(settings)
+
+
+def test_large_corpus_settings_reach_the_index_and_retrieval(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "RAG_ANN": "hnsw",
+        "RAG_ANN_THRESHOLD": "5000",
+        "RAG_HNSW_M": "24",
+        "RAG_QUANTIZE": "sq8",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(_env_file=None)
+    ann = settings.ann_params()
+    assert (ann.kind, ann.threshold, ann.hnsw_m, ann.quantize, ann.hnsw_ef_search) == ("hnsw", 5000, 24, "sq8", 128)
+    assert settings.retrieval().large_corpus == 5000
+
+
+def test_ivf_nprobe_cannot_exceed_nlist(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_IVF_NLIST", "8")
+    monkeypatch.setenv("RAG_IVF_NPROBE", "16")
+    with pytest.raises(SettingsError, match=r"RAG_IVF_NPROBE \(16\) cannot exceed RAG_IVF_NLIST \(8\)"):
+        load_settings(_env_file=None)
+
+
+def test_the_postgres_store_builds_a_flat_index_since_pgvector_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_STORE", "postgres")
+    monkeypatch.setenv("RAG_DATABASE_URL", "postgresql://u:p@127.0.0.1/db")
+    monkeypatch.setenv("RAG_ANN", "hnsw")
+    assert load_settings(_env_file=None).ann_params().kind == "flat"

@@ -7,7 +7,7 @@ import pytest
 
 from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
-from rag.retrieval import RetrievalParams, ScoredSentence
+from rag.retrieval import HybridRetriever, RetrievalParams, ScoredSentence
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
@@ -94,3 +94,30 @@ def test_coverage_counts_the_names_found_in_the_candidate_sentences(fake_pipelin
     # Norway is in no candidate (nor in the corpus); with no ranking the share is not judged.
     assert retriever.coverage("What did Zelenskyy say to Norway?", ranked).candidate_named == 0.5
     assert retriever.coverage("What did Zelenskyy say to Norway?").candidate_named == 1.0
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
+@pytest.mark.parametrize("title_context", [True, False])
+def test_the_large_corpus_path_gives_the_same_passages_and_sentences(
+    fake_pipeline: QAPipeline, fusion: str, title_context: bool
+) -> None:
+    """From RetrievalParams.large_corpus passages BM25 is scored from postings and vectors read by row:
+    forced here on the seeds (threshold 1), the results are identical to the whole-corpus path."""
+    store, embedder = fake_pipeline.store, HashingEmbedder()
+    exact = HybridRetriever(store, embedder, RetrievalParams(fusion=fusion, lexical_title_context=title_context))
+    large = HybridRetriever(
+        store, embedder, RetrievalParams(fusion=fusion, lexical_title_context=title_context, large_corpus=1)
+    )
+    assert large._large and not exact._large and large._passage_vectors.size <= 1
+    queries = [
+        "How many Ukrainians could be released?",
+        "meeting of national security advisors January 3",
+        "zzz qqq",
+        "the",
+        "prisoner exchange Istanbul agreements",
+    ]
+    for query in queries:
+        for depth in (3, 50):
+            a, b = exact.search(query, 8, depth=depth), large.search(query, 8, depth=depth)
+            assert a == b, query
+            assert exact.rank_sentences(query, a, use_ranker=False) == large.rank_sentences(query, b, use_ranker=False)
