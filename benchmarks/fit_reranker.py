@@ -135,7 +135,7 @@ def score_items(model: Any, head: Any, tokenizer: Any, items: Sequence[QuestionP
                 [item.question] * len(item.passages),
                 item.passages,
                 padding=True,
-                truncation="only_second",
+                truncation="longest_first",
                 max_length=max_length,
                 return_tensors="pt",
             )
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             questions,
             passages,
             padding=True,
-            truncation="only_second",
+            truncation="longest_first",
             max_length=args.max_length,
             return_tensors="pt",
         )

@@ -178,7 +178,7 @@ class CrossEncoderReranker:
                 [question] * len(passages),
                 list(passages),
                 padding=True,
-                truncation="only_second",
+                truncation="longest_first",
                 max_length=max_length,
                 return_tensors="pt",
             )
@@ -205,7 +205,7 @@ class CrossEncoderReranker:
         session = onnxruntime.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
         assert self.max_length is not None
-        tokenizer.enable_truncation(max_length=self.max_length, strategy="only_second")
+        tokenizer.enable_truncation(max_length=self.max_length, strategy="longest_first")
         tokenizer.enable_padding(pad_id=0, pad_type_id=0, pad_token="[PAD]")
 
         def run(question: str, passages: Sequence[str]) -> np.ndarray:

@@ -193,6 +193,10 @@ def test_the_onnx_export_scores_like_the_torch_model_and_is_reused(tmp_path: Pat
     assert np.allclose(
         CrossEncoderReranker(runtime="onnx", cache_dir=tmp_path).logits(question, passages), torch_logits, atol=1e-3
     )
+    # A question longer than the pair's token budget is cut too (it used to raise a truncation error).
+    long_question = "Which country is helping to bring the prisoners of war home " + "after the talks " * 60 + "?"
+    long_onnx, long_torch = onnx.logits(long_question, passages), CrossEncoderReranker().logits(long_question, passages)
+    assert long_onnx.shape == (2,) and np.allclose(long_onnx, long_torch, atol=1e-3)
 
 
 def test_the_onnx_runtime_needs_a_cache_dir() -> None:
