@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     # Large corpora: the passage index (files store; see rag/ann.py and docs/scaling.md)
     ann: Literal["auto", "flat", "hnsw", "ivf"] = Field(
         "auto",
-        description="passage index: 'auto' (exact flat below RAG_ANN_THRESHOLD passages, HNSW from it), "
-        "'flat' (always exact), 'hnsw' or 'ivf' (always approximate)",
+        description="passage index: 'auto' (exact flat below RAG_ANN_THRESHOLD passages, HNSW from it, IVF from "
+        "RAG_ANN_IVF_THRESHOLD), 'flat' (always exact), 'hnsw' or 'ivf' (always approximate)",
     )
     ann_threshold: int = Field(
         100_000,
@@ -77,6 +77,9 @@ class Settings(BaseSettings):
         le=10**12,
         description="passages from which 'auto' builds HNSW, and retrieval takes BM25's top-k from the postings "
         "and reads passage vectors by row",
+    )
+    ann_ivf_threshold: int = Field(
+        500_000, ge=1, le=10**12, description="passages from which 'auto' builds IVF instead of HNSW (a cheaper build)"
     )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW neighbours per vector (memory: about 8·M bytes each)")
     hnsw_ef_construction: int = Field(80, ge=8, le=4096, description="HNSW candidates kept while building")
@@ -281,6 +284,7 @@ class Settings(BaseSettings):
         return AnnParams(
             kind="flat" if self.store == "postgres" else self.ann,
             threshold=self.ann_threshold,
+            ivf_threshold=self.ann_ivf_threshold,
             hnsw_m=self.hnsw_m,
             hnsw_ef_construction=self.hnsw_ef_construction,
             hnsw_ef_search=self.hnsw_ef_search,

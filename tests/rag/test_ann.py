@@ -36,7 +36,7 @@ def _recall_at_10(index: faiss.Index, exact: faiss.Index, queries: np.ndarray) -
     return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found, strict=True)]))
 
 
-def test_auto_is_flat_below_the_threshold_and_hnsw_from_it(articles: list) -> None:
+def test_auto_is_flat_below_the_threshold_hnsw_from_it_and_ivf_from_the_second(articles: list) -> None:
     small, _ = IndexStore.build(articles, HashingEmbedder(), ChunkingParams())
     passages = len(small.passages)
     assert kind_of(small.passage_index) == "flat" and small.manifest["passage_index"]["kind"] == "flat"
@@ -44,6 +44,8 @@ def test_auto_is_flat_below_the_threshold_and_hnsw_from_it(articles: list) -> No
     assert kind_of(above.passage_index) == "hnsw"
     below, _ = IndexStore.build(articles, HashingEmbedder(), ChunkingParams(), ann=AnnParams(threshold=passages + 1))
     assert kind_of(below.passage_index) == "flat"
+    largest = AnnParams(threshold=2, ivf_threshold=passages)
+    assert [largest.kind_for(n) for n in (1, 2, passages - 1, passages)] == ["flat", "hnsw", "hnsw", "ivf"]
 
 
 def test_hnsw_saved_and_loaded_searches_the_same_and_the_manifest_records_it(tmp_path: Path, articles: list) -> None:
