@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rag import __version__ as rag_version
-from rag.embedding import SentenceTransformerEmbedder
+from rag.embedding import SentenceTransformerEmbedder, WrappedEmbedder
 
 __all__ = [
     "DOCS_FILE",
@@ -127,7 +127,7 @@ class Stopwatch:
 # ---- embedding ------------------------------------------------------------------------------
 
 
-class PrecomputedEmbedder:
+class PrecomputedEmbedder(WrappedEmbedder):
     """An :class:`rag.embedding.Embedder` that serves vectors computed up front in one batched pass.
 
     ``IndexStore.build`` embeds document by document; computing every text in one call first is
@@ -145,22 +145,11 @@ class PrecomputedEmbedder:
         cache_dir: Path | None = None,
     ) -> None:
         self.base = base or SentenceTransformerEmbedder()
+        self.inner = self.base
         self.missing = missing
         self.cache_dir = cache_dir
         self._vectors: dict[str, np.ndarray] = {}
         self.texts_embedded = 0
-
-    @property
-    def model_name(self) -> str:
-        return self.base.model_name
-
-    @property
-    def weights_hash(self) -> str:
-        return self.base.weights_hash
-
-    @property
-    def dimension(self) -> int:
-        return self.base.dimension
 
     def _cache_file(self, texts: Sequence[str]) -> Path | None:
         if self.cache_dir is None:
