@@ -48,7 +48,11 @@ NOTE = (
     "ONNX default a single question is fast enough that this ceiling is under 3× the one-at-a-time "
     "req/s). A py-spy profile of the model-free service at concurrency 32 (GIL-holding samples) put 56% "
     "of the time in `QAPipeline.ask` (answer composition 28%, a third of it the `re.sub` of "
-    "`rag/answer.py` `_normalised`) and 23% in the event loop, routing and middleware."
+    "`rag/answer.py` `_normalised`) and 23% in the event loop, routing and middleware. (3) Since the "
+    "cross-encoder reranker, every request also runs 4 question/sentence pairs through a 6-layer MiniLM, "
+    "about 35 ms of compute-bound work on these two cores that no batching shortens; that is most of the "
+    "c=1 latency, and the concurrent req/s can only gain what a batched forward pass gains over single ones "
+    "(`RAG_RERANK_SKIP_MARGIN` skips it where the learned ranker leads clearly, at a measured cost in answers)."
 )
 
 
@@ -222,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker.join()
         hashing_index = Path(tmp) / "hashing" / "default"
         hashing_index.parent.mkdir(parents=True)
-        runs = [*configs, (ceiling, {"RAG_MODEL": "hashing"})]
+        # RAG_ENCODER=onnx names the bundled model, which the hashing embedder is not; it has no encoder to choose.
+        runs = [*configs, (ceiling, {"RAG_MODEL": "hashing", "RAG_ENCODER": "torch"})]
         services: dict[str, Service] = {}
         try:
             for name, env in runs:
@@ -306,8 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Each configuration is a separate `python -m api.cli serve` process on 127.0.0.1, driven by an async "
             f"httpx client in the benchmark's process: {args.requests} requests one at a time, then "
             f"{args.requests * 4} with {c} in flight, the 81 development questions in turn. The model-free run "
-            "(hashing embedder) is the same service without the encoder: no batching can take the service past its "
-            "req/s. The one-at-a-time phases of the configurations are interleaved in 4 rounds. The bare encode is "
+            "(hashing embedder) is the same service without the encoder, and without the cross-encoder reranker that "
+            "the model configurations run on every request (the hashing embedder turns it off): no batching can take "
+            "the service past its req/s. The one-at-a-time phases of the configurations are interleaved in 4 "
+            "rounds. The bare encode is "
             "the model's `embed([question])` in a worker thread of the benchmark process while the servers are idle, "
             "as the service encodes in its worker threads: on this shared machine torch's two-thread parallel "
             "regions called from a process's main thread were up to 25× slower than from another thread "
