@@ -100,15 +100,10 @@ class LexicalIndex:
         return SparseScores(rows, full[rows])
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
-        """:meth:`search` without sorting the whole corpus: the best ``k`` among the texts holding a query term."""
+        """The best ``k`` rows with a positive score, best first, ties by row; chosen among the texts
+        holding a query term, never by sorting the whole corpus."""
         return self.sparse_scores(query).top(k)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` rows with a positive score, best first."""
-        scores = self.scores(query)
-        if scores.size == 0:
-            return []
-        k = min(k, scores.size)
-        top = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(top.tolist(), key=lambda i: (-float(scores[i]), i))
-        return [(i, float(scores[i])) for i in ranked if scores[i] > 0]
+        """Top ``k`` rows with a positive score, best first, ties by row (the same as :meth:`top`)."""
+        return self.top(query, k)
