@@ -4,12 +4,15 @@ recall@10 against exact search, query latency, and requests/s from one and two q
     bash scripts/postgres.sh start
     python -m benchmarks.pgvector_scale --database-url postgresql://postgres@127.0.0.1:5433/rag --passages 1000000
 
-Vectors are synthesised, not embedded (embedding a million passages on two CPU cores takes days): the
-real all-MiniLM-L6-v2 vectors of the seeds' passages and sentences are replicated with Gaussian noise
-(``--noise`` per dimension) and renormalised, so every vector is a unit vector near a real one. Text is
+Vectors are synthesised, not embedded (embedding a million passages on two CPU cores takes days), from
+the real all-MiniLM-L6-v2 vectors of the seeds' passages and sentences. ``--data mixture`` (the default)
+is the FAISS benchmark's clustered mixture in the real vectors' principal subspace (see
+``benchmarks/ann_scale.py``, whose synthesis this reuses, with its defaults); ``--data replicate``
+copies the real vectors with Gaussian noise (``--noise`` per dimension), renormalised, almost uniform
+around each copy in 384 dimensions (the hardest case for a graph index). Text is
 the seeds' passage texts replicated, ten passages to a document, so the ``tsvector`` column and its GIN
 index have real English to index. Queries are the development set's questions embedded by the real model,
-plus noisy copies of them up to ``--queries``; ground truth is exact inner-product search in NumPy.
+plus draws from the same synthesis up to ``--queries``; ground truth is exact inner-product search in NumPy.
 
 A request in the throughput test is what the database does for one question: ``dense``, the top-``--depth``
 passages from the HNSW index (what the service asks of it today); ``hybrid``, that plus the lexical
@@ -35,6 +38,7 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 
+from benchmarks.ann_scale import Synthesis
 from benchmarks.common import machine_description, markdown_table
 from rag.config import Settings
 from rag.evaluation.gold import load_gold
@@ -58,16 +62,20 @@ def seed_material() -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
         return base, texts, embedder.embed(questions).astype(np.float32), questions
 
 
-def synthesise(base: np.ndarray, count: int, noise: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    picks = base[rng.integers(0, len(base), count)]
-    vectors = picks + rng.normal(0.0, noise, picks.shape).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors.astype(np.float32)
+def synthesis(base: np.ndarray, args: argparse.Namespace) -> Synthesis:
+    """The vector distribution ``--data`` names, with the FAISS benchmark's mixture parameters."""
+    settings = argparse.Namespace(data=args.data, latent=32, clusters=1000, spread=0.5, noise=args.noise)
+    return Synthesis(base, settings)
 
 
 def load(
-    url: str, schema: str, vectors: np.ndarray, texts: list[str], chunk: int, maintenance_gb: float
+    url: str,
+    schema: str,
+    vectors: np.ndarray,
+    texts: list[str],
+    chunk: int,
+    maintenance_gb: float,
+    hnsw: tuple[int, int] = (16, 64),
 ) -> dict[str, float]:
     """Binary COPY of documents and passages (indexes dropped first, built after, each timed)."""
     timings: dict[str, float] = {}
@@ -113,7 +121,11 @@ def load(
         started = time.perf_counter()
         # The graph must fit in maintenance_work_mem: past it pgvector inserts on disk, a hundred times slower.
         conn.execute(f"SET maintenance_work_mem = '{int(maintenance_gb * 1024)}MB'")
-        conn.execute("CREATE INDEX passages_embedding_hnsw ON passages USING hnsw (embedding vector_ip_ops)")
+        m, ef_construction = hnsw
+        conn.execute(
+            "CREATE INDEX passages_embedding_hnsw ON passages USING hnsw (embedding vector_ip_ops) "
+            f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
+        )
         timings["hnsw_seconds"] = time.perf_counter() - started
         conn.execute("UPDATE index_state SET version = version + 1")
         sizes = conn.execute(
@@ -183,8 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--noise", type=float, default=0.05, help="Gaussian noise per dimension before renormalising")
-    parser.add_argument("--ef-search", type=int, default=100)
+    parser.add_argument("--data", choices=("mixture", "replicate"), default="mixture")
+    parser.add_argument(
+        "--noise", type=float, default=None, help="noise per dimension (default 0.01 mixture, 0.05 replicate)"
+    )
+    parser.add_argument("--ef-search", type=int, default=100, help="ef_search of the throughput runs")
+    parser.add_argument("--ef-sweep", default="40,200,400", help="comma-separated ef_search values for recall")
+    parser.add_argument("--hnsw-m", type=int, default=16, help="HNSW m of the build (pgvector's default)")
+    parser.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (pgvector's default)")
     parser.add_argument("--depth", type=int, default=50, help="candidates per retriever in a throughput request")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run")
     parser.add_argument("--threads", type=int, default=4, help="concurrent requests per query process")
@@ -194,24 +212,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the loaded schema (otherwise dropped at the end)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
+    if args.noise is None:
+        args.noise = 0.01 if args.data == "mixture" else 0.05
 
     base, texts, question_vectors, questions = seed_material()
     dimension = base.shape[1]
     backend = PostgresBackend(args.database_url, dimension=dimension, schema=args.schema, ef_search=args.ef_search)
     try:
         started = time.perf_counter()
-        vectors = synthesise(base, args.passages, args.noise, seed=11)
+        draws = synthesis(base, args)
+        vectors = draws.draw(args.passages, seed=11)
         synth_seconds = time.perf_counter() - started
-        figures: dict[str, object] = {"passages": args.passages, "synthesise_seconds": synth_seconds}
-        figures.update(load(args.database_url, args.schema, vectors, texts, args.chunk, args.maintenance_gb))
+        figures: dict[str, object] = {"passages": args.passages, "data": args.data, "noise": args.noise}
+        figures["synthesise_seconds"] = synth_seconds
+        hnsw = (args.hnsw_m, args.ef_construction)
+        figures.update(load(args.database_url, args.schema, vectors, texts, args.chunk, args.maintenance_gb, hnsw))
         figures["maintenance_work_mem_gb"] = args.maintenance_gb
+        figures["hnsw m / ef_construction"] = f"{args.hnsw_m} / {args.ef_construction}"
 
         extra = max(0, args.queries - len(question_vectors))
-        queries = np.vstack([question_vectors, synthesise(question_vectors, extra, args.noise, seed=12)])[
-            : args.queries
-        ]
+        queries = np.vstack([question_vectors, draws.draw(extra, seed=12)])[: args.queries]
         exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]  # rows = passage numbers (p{row})
-        for ef_search in sorted({40, args.ef_search, 200, 400}):
+        sweep = sorted({args.ef_search, *(int(v) for v in args.ef_sweep.split(",") if v.strip())})
+        for ef_search in sweep:
             backend.ef_search = ef_search
             latencies, recalls = [], []
             for query, truth in zip(queries, exact, strict=True):
@@ -221,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows = {doc_ordinal_row(key) for key, _ in found}
                 recalls.append(len(rows & set(truth.tolist())) / 10)
             figures[f"ef_search={ef_search}: recall@10"] = float(np.mean(recalls))
+            figures[f"ef_search={ef_search}: recall@10, dev questions"] = float(
+                np.mean(recalls[: len(question_vectors)])
+            )
             figures[f"ef_search={ef_search}: p50_ms"] = float(np.percentile(latencies, 50))
             figures[f"ef_search={ef_search}: p95_ms"] = float(np.percentile(latencies, 95))
         backend.ef_search = args.ef_search
