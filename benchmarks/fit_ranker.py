@@ -18,7 +18,7 @@ import random
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,17 @@ def fit(items: Sequence[QuestionCandidates], c: float) -> LinearRanker:
     return fit_linear(x, y, c, FEATURES)
 
 
+def without_features(items: Sequence[QuestionCandidates], names: Sequence[str]) -> list[QuestionCandidates]:
+    """Copies of ``items`` with the named ranker features held at zero (a constant the fit cannot use)."""
+    columns = [FEATURES.index(name) for name in names]
+    out = []
+    for item in items:
+        features = item.features.copy()
+        features[:, columns] = 0.0
+        out.append(replace(item, features=features))
+    return out
+
+
 def hit_at_1(items: Sequence[QuestionCandidates], scores: Sequence[np.ndarray]) -> float:
     hits = [bool(q.labels[int(np.argmax(s))]) for q, s in zip(items, scores, strict=True) if q.answerable]
     return float(np.mean(hits)) if hits else 0.0
@@ -223,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare-lambdarank",
         action="store_true",
         help="also cross-validate LightGBM lambdarank (pip install lightgbm)",
+    )
+    parser.add_argument(
+        "--ablate",
+        default="",
+        help="comma-separated ranker features: also cross-validate without each (and without all of them)",
     )
     parser.add_argument("--write-model", action="store_true", help=f"write the fitted models to {MODEL_PATH.parent}")
     parser.add_argument("--write-docs", action="store_true", help="update this section of docs/benchmarks.md")
@@ -441,6 +457,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("error: --folds must be at least 2")
     if args.no_squad and args.realtimeqa is None:
         raise SystemExit("error: --no-squad needs --realtimeqa PATH")
+    ablated = [name.strip() for name in args.ablate.split(",") if name.strip()]
+    unknown = [name for name in ablated if name not in FEATURES]
+    if unknown:
+        raise SystemExit(f"error: --ablate: unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")
     clock = Stopwatch()
     embedder = PrecomputedEmbedder(cache_dir=args.cache_dir)
     embedder.base.warm_up()
@@ -491,6 +511,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{hit_at_1(mine, [ranked_oof[i] for i in chosen]):.3f}",
                 f"{mrr(mine, [ranked_oof[i] for i in chosen]):.3f}",
             )
+    console.print(f"answerability AUC, all features: {auc(qy, qp):.3f}")
+    ablations = [[name] for name in ablated] + ([ablated] if len(ablated) > 1 else [])
+    for names in ablations:
+        ablated_items = without_features(items, names)
+        ablated_oof, _, ablated_qy, ablated_qp = cross_validate(ablated_items, folds, args.c)
+        for source in sources:
+            chosen = [i for i, q in enumerate(items) if q.source == source]
+            mine = [ablated_items[i] for i in chosen]
+            table.add(
+                source,
+                f"learned without {' + '.join(names)}, out-of-fold",
+                f"{hit_at_1(mine, [ablated_oof[i] for i in chosen]):.3f}",
+                f"{mrr(mine, [ablated_oof[i] for i in chosen]):.3f}",
+            )
+        console.print(f"answerability AUC without {' + '.join(names)}: {auc(ablated_qy, ablated_qp):.3f}")
+    if ablations:
+        clock.lap("ablations")
     table.print("Sentence ranking (answerable questions)")
 
     answer_t, partial_t = choose_thresholds(qy, qp, MAX_WRONGLY_ABSTAINED)

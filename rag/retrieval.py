@@ -12,6 +12,14 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import Stemmer
 
+from rag.agreement import (
+    counted_terms,
+    counts_asked,
+    date_granularity,
+    has_granularity,
+    ordinal_agreement,
+    ordinals,
+)
 from rag.answer_types import AnswerType, classify_question, question_words
 from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
@@ -360,6 +368,9 @@ class HybridRetriever:
         """The raw signals the ranker's features are made of, for the sentences at ``rows``."""
         answer_type = classify_question(query) if answer_type is None else answer_type
         asked = question_words(query)
+        asked_ordinals = ordinals(query)
+        counted = counted_terms(query)
+        granularity = date_granularity(query)
         terms = frozenset(content_terms(query))
         store = self.store
         n = len(rows)
@@ -380,7 +391,7 @@ class HybridRetriever:
             return len(terms & found) / len(terms) if terms else 0.0
 
         names = ("coverage", "coverage_n", "type", "n_type", "cue", "n_dense", "n_lex", "title", "pos", "first", "len")
-        arrays = {name: np.zeros(n) for name in (*names, "quote")}
+        arrays = {name: np.zeros(n) for name in (*names, "quote", "ordinal", "counted", "granular")}
         for i, row in enumerate(rows):
             sentence = store.sentences[row]
             neighbours = [r for r in self._neighbours[row] if r is not None]
@@ -398,6 +409,9 @@ class HybridRetriever:
             arrays["first"][i] = self._first[row]
             arrays["len"][i] = float(sentence.end - sentence.start)
             arrays["quote"][i] = 1.0 if any(q in sentence.text for q in ('"', "“", "”")) else 0.0
+            arrays["ordinal"][i] = ordinal_agreement(asked_ordinals, sentence.text)
+            arrays["counted"][i] = counts_asked(counted, sentence.text)
+            arrays["granular"][i] = has_granularity(granularity, sentence.text, asked)
         return CandidateSignals(
             rows=list(rows),
             dense=np.asarray(dense, dtype=np.float64),
@@ -416,6 +430,9 @@ class HybridRetriever:
             length=arrays["len"],
             quote=arrays["quote"],
             answer_type=answer_type,
+            ordinal=arrays["ordinal"],
+            counted=arrays["counted"],
+            granular=arrays["granular"],
         )
 
     def coverage(self, query: str, ranked: Sequence[ScoredSentence] = (), *, top: int = 10) -> QuestionCoverage:

@@ -1,0 +1,160 @@
+"""Whether a sentence agrees with details of the question that word overlap cannot see.
+
+- **Ordinals.** A question about the second round of talks is not answered by the sentence about the
+  third, however close the two are in wording: the embeddings and BM25 see the same words either way.
+  :func:`ordinals` reads a text's ordinals by rules; :func:`ordinal_agreement` compares a sentence's
+  with the question's.
+- **What is counted.** "How many prisoner exchanges ...?" is not answered by "1,200 Ukrainians", though
+  both hold a number: :func:`counted_terms` reads the noun phrase a "how many" question counts, and
+  :func:`counts_asked` tells whether a sentence puts a quantity (a number, or "several", "multiple" ...)
+  right before it.
+- **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
+  :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
+  sentence holds one that the question did not already name.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "LAST",
+    "counted_terms",
+    "counts_asked",
+    "date_granularity",
+    "has_granularity",
+    "ordinal_agreement",
+    "ordinals",
+]
+
+LAST = -1
+"""The ordinal of "last"/"final": it agrees with "last" and conflicts with no numbered one."""
+
+_NUMBERED = {
+    "first": 1, "1st": 1, "opening": 1, "initial": 1, "inaugural": 1,
+    "second": 2, "2nd": 2,
+    "third": 3, "3rd": 3,
+    "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5,
+    "sixth": 6, "6th": 6,
+    "seventh": 7, "7th": 7,
+    "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9,
+    "tenth": 10, "10th": 10,
+}  # fmt: skip
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_LAST_WORDS = ("last", "final", "latest")
+
+_ORDINAL = re.compile(r"\b(" + "|".join(map(re.escape, (*_NUMBERED, *_LAST_WORDS))) + r")\b")
+# "the last of the three sessions" is the third; "last year"/"last week" is a date, not an ordinal.
+_LAST_OF = re.compile(r"\b(?:last|final) of (?:the |these |those )?(" + "|".join(_COUNTS) + r"|\d+)\b")
+_NOT_ORDINAL = re.compile(
+    r"\b(?:last|latest|past) (?:year|week|month|night|summer|winter|spring|autumn|fall|weekend|decade)\b|"
+    r"\bat (?:first|last)\b|\bfirst of all\b|\bfirst-?hand\b"
+)
+
+
+def ordinals(text: str) -> frozenset[int]:
+    """The ordinals ``text`` names: 1 for "first"/"opening", 2 for "second", ..., :data:`LAST` for "last"."""
+    lowered = _NOT_ORDINAL.sub(" ", text.casefold())
+    found: set[int] = set()
+    for match in _LAST_OF.finditer(lowered):
+        count = match.group(1)
+        found.add(int(count) if count.isdigit() else _COUNTS[count])
+    lowered = _LAST_OF.sub(" ", lowered)
+    for match in _ORDINAL.finditer(lowered):
+        word = match.group(1)
+        found.add(LAST if word in _LAST_WORDS else _NUMBERED[word])
+    return frozenset(found)
+
+
+def ordinal_agreement(asked: frozenset[int], text: str) -> float:
+    """+1 when ``text`` names an ordinal the question asks about, −1 when it names only other numbered
+    ones, 0 when the question names none or the text names none (or only "last", which may be any)."""
+    if not asked:
+        return 0.0
+    found = ordinals(text)
+    if asked & found:
+        return 1.0
+    if found - {LAST} and asked - {LAST}:
+        return -1.0
+    return 0.0
+
+
+_HOW_MANY = re.compile(r"\bhow many\b((?:\s+[\w'’-]+){1,6})")
+# Where the counted noun phrase of "how many ..." ends: the verb or a preposition starting a new phrase.
+_PHRASE_END = frozenset(
+    "have has had did does do were was are is could can will would should may might must be been "
+    "in on at from to for by with during since between among under over per about did".split()
+)
+_SKIPPED = frozenset("of the a an their its his her our your these those such".split())
+_QUANTITY_WORD = (
+    r"\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+    r"hundreds|thousand|thousands|million|millions|billion|dozen|dozens|several|multiple|numerous|many|few|"
+    r"scores"
+)
+_QUANTITY = re.compile(rf"\b(?:{_QUANTITY_WORD})\b((?:\W+\w+){{1,3}})")
+_STEM = 5
+
+
+def _stem(word: str) -> str:
+    return word.casefold()[:_STEM]
+
+
+def counted_terms(question: str) -> frozenset[str]:
+    """Stems of the noun phrase a "how many ..." question counts ("prisoner exchanges" in "How many
+    prisoner exchanges have occurred ...?"), or nothing for any other question."""
+    match = _HOW_MANY.search(question.casefold())
+    if match is None:
+        return frozenset()
+    terms = []
+    for word in match.group(1).split():
+        if word in _PHRASE_END:
+            break
+        if word not in _SKIPPED:
+            terms.append(_stem(word))
+    return frozenset(terms)
+
+
+def counts_asked(counted: frozenset[str], text: str) -> float:
+    """1.0 when ``text`` puts a quantity within three words before a word of the counted phrase
+    ("multiple prisoner exchanges", "three rounds of talks"), else 0.0 (always 0.0 without ``counted``)."""
+    if not counted:
+        return 0.0
+    for match in _QUANTITY.finditer(text.casefold()):
+        if any(_stem(word) in counted for word in re.findall(r"\w+", match.group(1))):
+            return 1.0
+    return 0.0
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_GRANULARITY_ASKED: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("weekday", re.compile(r"\b(?:what|which) day of the week\b")),
+    ("year", re.compile(r"\b(?:what|which) year\b")),
+    ("month", re.compile(r"\b(?:what|which) month\b")),
+    ("decade", re.compile(r"\b(?:what|which) (?:decade|century)\b")),
+)
+_GRANULARITY_FOUND: dict[str, re.Pattern[str]] = {
+    "weekday": re.compile(rf"\b(?:{_WEEKDAYS})\b"),
+    "year": re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b"),
+    "month": re.compile(rf"\b(?:{_MONTHS})\b"),
+    "decade": re.compile(
+        r"\b(?:1[0-9]{2}0s|20[0-9]0s|\w+(?:th|st|nd|rd) century|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b"
+    ),
+}
+
+
+def date_granularity(question: str) -> str | None:
+    """ "weekday", "year", "month" or "decade" when the question asks for a date that precise, else None."""
+    lowered = question.casefold()
+    return next((name for name, pattern in _GRANULARITY_ASKED if pattern.search(lowered)), None)
+
+
+def has_granularity(granularity: str | None, text: str, asked: frozenset[str]) -> float:
+    """1.0 when ``text`` holds a date of ``granularity`` that is not a word of the question, else 0.0."""
+    if granularity is None:
+        return 0.0
+    found = (m.group(0) for m in _GRANULARITY_FOUND[granularity].finditer(text.casefold()))
+    return 1.0 if any(word not in asked for word in found) else 0.0

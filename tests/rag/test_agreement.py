@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.agreement import (
+    LAST,
+    counted_terms,
+    counts_asked,
+    date_granularity,
+    has_granularity,
+    ordinal_agreement,
+    ordinals,
+)
+from rag.answer_types import question_words
+from rag.pipeline import QAPipeline
+from rag.ranker import FEATURES, sentence_features
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("When did the opening round of the talks take place?", {1}),
+        ("The first round, held on May 16, resulted in an agreement.", {1}),
+        ("On what date was the 2nd round held?", {2}),
+        ("What was the date of the last of the three sessions?", {3}),
+        ("The final round ended without a deal.", {LAST}),
+        ("Last year the talks stalled; at first nobody came.", set()),
+        ("The second and third rounds were held in Istanbul.", {2, 3}),
+        ("No ordinal here, only 3 rounds.", set()),
+    ],
+)
+def test_ordinals_are_read_from_the_wording(text: str, expected: set[int]) -> None:
+    assert ordinals(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("When was the second round?", "The second round, on June 2, established ...", 1.0),
+        ("When was the second round?", "The third round of talks took place on July 23.", -1.0),
+        ("When was the second round?", "Talks took place in Istanbul.", 0.0),
+        ("When was the final round?", "The third round of talks took place on July 23.", 0.0),
+        ("When were the talks?", "The third round of talks took place on July 23.", 0.0),
+    ],
+)
+def test_agreement_rewards_the_asked_ordinal_and_penalises_another(
+    question: str, sentence: str, expected: float
+) -> None:
+    assert ordinal_agreement(ordinals(question), sentence) == expected
+
+
+def test_the_ranker_sees_the_agreement_of_each_candidate(fake_pipeline: QAPipeline) -> None:
+    retriever = fake_pipeline.retriever
+    question = "On what date was the second round of talks in Istanbul held?"
+    passages = retriever.search(question, 8)
+    found = retriever.sentence_signals(question, passages)
+    assert found is not None
+    signals, _ = found
+    assert signals.ordinal is not None
+    texts = {row: retriever.store.sentences[row].text for row in signals.rows}
+    by_text = dict(zip((texts[r] for r in signals.rows), signals.ordinal, strict=True))
+    second = next(value for text, value in by_text.items() if text.startswith("The second round"))
+    third = next(value for text, value in by_text.items() if text.startswith("The third round"))
+    assert (second, third) == (1.0, -1.0)
+    features = sentence_features(signals)
+    assert features[:, FEATURES.index("ordinal_agreement")].tolist() == signals.ordinal.tolist()
+
+
+def test_the_ranker_sees_which_candidates_count_what_is_asked(fake_pipeline: QAPipeline) -> None:
+    retriever = fake_pipeline.retriever
+    question = "How many prisoner exchanges have occurred between Ukraine and Russia in 2025?"
+    found = retriever.sentence_signals(question, retriever.search(question, 16))
+    assert found is not None
+    signals, _ = found
+    assert signals.counted is not None
+    counting = {retriever.store.sentences[row].text for row, c in zip(signals.rows, signals.counted, strict=True) if c}
+    assert any("multiple prisoner exchanges" in text for text in counting)
+    assert not any("1,200 Ukrainians" in text for text in counting)
+    column = sentence_features(signals)[:, FEATURES.index("counts_asked")]
+    assert column.tolist() == signals.counted.tolist()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many prisoner exchanges have occurred in 2025?", {"priso", "excha"}),
+        ("How many sessions of peace talks did the sides hold?", {"sessi", "peace", "talks"}),
+        ("How many Ukrainians does Kyiv hope to free?", {"ukrai"}),
+        ("When did the talks start?", set()),
+    ],
+)
+def test_the_counted_phrase_ends_at_the_verb(question: str, expected: set[str]) -> None:
+    assert counted_terms(question) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Ukraine and Russia have conducted multiple prisoner exchanges this year.", 1.0),
+        ("The sides carried out 5 exchanges of prisoners.", 1.0),
+        ("Kyiv expects to free around 1,200 Ukrainians from captivity.", 0.0),
+        ("Prisoner exchanges resumed in May.", 0.0),
+    ],
+)
+def test_a_quantity_counts_the_asked_noun_only_when_it_stands_before_it(sentence: str, expected: float) -> None:
+    counted = counted_terms("How many prisoner exchanges have occurred in 2025?")
+    assert counts_asked(counted, sentence) == expected
+    assert counts_asked(frozenset(), sentence) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "granularity", "expected"),
+    [
+        ("What day of the week did he speak?", "In a video posted on Sunday, he said ...", "weekday", 1.0),
+        ("What day of the week did he speak?", "He spoke on June 2.", "weekday", 0.0),
+        ("In what year was the treaty signed?", "The treaty was signed in 1991.", "year", 1.0),
+        ("In what year after 1990 was it signed?", "It was signed after 1990.", "year", 0.0),
+        ("Which decade saw the boom?", "The boom came in the 1990s.", "decade", 1.0),
+        ("Which decade saw the boom?", "Several parties and cities took part.", "decade", 0.0),
+        ("When was the treaty signed?", "The treaty was signed in 1991.", None, 0.0),
+    ],
+)
+def test_a_date_as_precise_as_asked_that_the_question_did_not_name(
+    question: str, sentence: str, granularity: str | None, expected: float
+) -> None:
+    assert date_granularity(question) == granularity
+    assert has_granularity(date_granularity(question), sentence, question_words(question)) == expected
