@@ -43,6 +43,7 @@ from benchmarks.common import (
     utc_date,
 )
 from rag.documents import content_hash
+from rag.evaluation.metrics import contains_gold
 
 __all__ = [
     "DEFAULT_DATA",
@@ -303,8 +304,13 @@ class Record:
     short_exact: bool
     short_contains: bool
     doc_at_1: bool
+    first_normalised: bool = False
+    """``first_contains`` with both texts normalised as ``rag eval`` and SQuAD compare them (case, punctuation,
+    articles): "winning five" holds the gold "Five"."""
+    whole_normalised: bool = False
     txtai_sentence: str | None = None
     txtai_contains: bool | None = None
+    txtai_normalised: bool | None = None
     txtai_doc_at_1: bool | None = None
 
 
@@ -345,6 +351,8 @@ def score_response(week: str, question: Question, body: dict[str, Any]) -> Recor
         short_exact=short_text is not None and _normalise(short_text) == _normalise(question.gold),
         short_contains=contains_answer(short_text, question.gold),
         doc_at_1=not abstained and first_doc in question.gold_doc_ids,
+        first_normalised=not abstained and bool(sentences) and contains_gold(sentences[0], [question.gold]),
+        whole_normalised=not abstained and any(contains_gold(s, [question.gold]) for s in sentences),
     )
 
 
@@ -454,6 +462,7 @@ def score_week(
             for record, question, (doc_id, text) in zip(records, questions, baseline.run(questions), strict=True):
                 record.txtai_sentence = text
                 record.txtai_contains = contains_answer(text, question.gold)
+                record.txtai_normalised = bool(text) and contains_gold(text or "", [question.gold])
                 record.txtai_doc_at_1 = doc_id in question.gold_doc_ids
             clock.lap("txtai")
     return records, sizes
@@ -476,6 +485,7 @@ def quality_table(records: Sequence[Record], group: Callable[[Record], str] | No
             "answerable",
             "first sentence",
             "whole answer",
+            "first / whole, normalised",
             "short EM",
             "short contains",
             "doc@1",
@@ -496,6 +506,7 @@ def quality_table(records: Sequence[Record], group: Callable[[Record], str] | No
             str(len(ans)),
             _share(r.first_contains for r in ans),
             _share(r.whole_contains for r in ans),
+            f"{_share(r.first_normalised for r in ans)} / {_share(r.whole_normalised for r in ans)}",
             _share(r.short_exact for r in ans),
             _share(r.short_contains for r in ans),
             _share(r.doc_at_1 for r in ans),
@@ -552,17 +563,21 @@ def sweep_table(records: Sequence[Record], shipped: float) -> ResultTable:
 
 def txtai_table(records: Sequence[Record]) -> ResultTable:
     ans = [r for r in records if r.answerable and r.txtai_contains is not None]
-    table = ResultTable(["system (answerable questions, top-1 / first sentence)", "n", "contains gold", "doc@1"])
+    table = ResultTable(
+        ["system (answerable questions, top-1 / first sentence)", "n", "contains gold", "normalised", "doc@1"]
+    )
     table.add(
         "service POST /ask, first sentence (abstentions count as misses)",
         str(len(ans)),
         _share(r.first_contains for r in ans),
+        _share(r.first_normalised for r in ans),
         _share(r.doc_at_1 for r in ans),
     )
     table.add(
         f"txtai {TXTAI_PIN.split('==')[1]} hybrid (MiniLM + BM25), top-1 sentence",
         str(len(ans)),
         _share(bool(r.txtai_contains) for r in ans),
+        _share(bool(r.txtai_normalised) for r in ans),
         _share(bool(r.txtai_doc_at_1) for r in ans),
     )
     return table

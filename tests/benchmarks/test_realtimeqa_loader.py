@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.realtimeqa import (
+    Question,
     build_unanswerable,
     contains_answer,
     default_weeks,
     load_week,
     partner_week,
     read_questions,
+    score_response,
     weeks_available,
 )
 
@@ -69,3 +71,20 @@ def test_default_weeks_are_spread_and_deterministic() -> None:
     weeks = [f"2023{m:02d}01" for m in range(1, 13)]
     assert default_weeks(weeks, 3) == ["20230301", "20230701", "20231101"]
     assert default_weeks(weeks, 20) == weeks
+
+
+def test_a_response_is_scored_both_case_sensitively_and_normalised() -> None:
+    question = Question("q1", "20240105", "How many golds did he win?", ("Four", "Five"), "Five", "src", ("d1",))
+    body = {
+        "answer": "He won five. [1]",
+        "sentences": [{"text": "Eric Heiden, famously winning five, swept the events."}, {"text": "Five golds."}],
+        "citations": [{"doc_id": "d1"}],
+        "short_answer": {"text": "five"},
+        "abstained": False,
+    }
+    record = score_response("20240105", question, body)
+    assert (record.first_contains, record.first_normalised) == (False, True)
+    assert (record.whole_contains, record.whole_normalised) == (True, True)
+    assert record.short_exact and record.doc_at_1
+    abstained = score_response("20240105", question, {**body, "abstained": True})
+    assert not (abstained.first_normalised or abstained.whole_normalised)
