@@ -10,6 +10,7 @@ from benchmarks.realtimeqa import (
     Question,
     build_unanswerable,
     contains_answer,
+    contains_normalised,
     default_weeks,
     load_week,
     partner_week,
@@ -88,3 +89,11 @@ def test_a_response_is_scored_both_case_sensitively_and_normalised() -> None:
     assert record.short_exact and record.doc_at_1
     abstained = score_response("20240105", question, {**body, "abstained": True})
     assert not (abstained.first_normalised or abstained.whole_normalised)
+
+
+def test_normalised_containment_ignores_case_and_punctuation_but_keeps_possessives() -> None:
+    assert contains_normalised("famously winning five as he swept", "Five")
+    assert contains_normalised("15 medals in cross-country skiing.", "Cross-country skiing")
+    assert contains_normalised("Cuba's national grid shut down", "Cuba")
+    assert not contains_normalised("Ana Vossberg", "Ana Voss")
+    assert not contains_normalised(None, "x")
