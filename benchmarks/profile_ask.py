@@ -452,26 +452,43 @@ def _short(group: str) -> str:
 
 def findings(runs: dict[str, Run]) -> str:
     """What the figures show, in words, built from the measured values only."""
-    sentences = []
+
+    def part(run: Run, *groups: str) -> str:
+        share = sum(run.summary.group_shares()[group] for group in groups)
+        return f"{run.group_ms(*groups):.1f} ms ({_pct(share)})"
+
+    def largest(run: Run) -> str:
+        return max(run.summary.group_shares().items(), key=lambda item: item[1])[0]
+
+    overview = []  # the configurations one by one
     for run in runs.values():
         shares = sorted(run.summary.group_shares().items(), key=lambda item: -item[1])[:3]
-        largest = ", ".join(f"{_short(name)} {_pct(share)} ({run.group_ms(name):.1f} ms)" for name, share in shares)
-        sentences.append(
-            f"{run.config.label} — {run.config.what}: about {run.busy_ms:.0f} ms of busy thread time per request "
-            f"under the profiler ({run.p50(unprofiled=True):.0f} ms p50 without it), the largest groups {largest}."
+        overview.append(
+            f"**{run.config.label}**: "
+            + ", ".join(f"{_short(name)} {_pct(share)}" for name, share in shares)
+            + f" of the busy samples; about {run.busy_ms:.0f} ms of busy thread time per request under the "
+            f"profiler, {run.p50(unprofiled=True):.0f} ms p50 without it."
         )
+    sentences = []  # then the comparison
     before, after, torch_run = runs.get("before"), runs.get("after"), runs.get("after-torch")
     old = _short(before.config.label) if before is not None else ""
     if before is not None and after is not None:
+        was, now = largest(before), largest(after)
+        moved = (
+            f"the largest part of a request moved from {_short(was)}, {part(before, was)} in {old}, to "
+            f"{_short(now)}, {part(after, now)}"
+            if was != now
+            else f"the largest part of a request is still {_short(now)}, {part(before, now)} in {old} and "
+            f"{part(after, now)} now"
+        )
         reranker = after.group_ms(RERANKER)
         sentences.append(
-            f"Against {old}, a default request now spends {reranker:.1f} ms in the reranker alone, "
-            f"{'more' if reranker > before.busy_ms else 'less'} than the whole busy time of a {old} request "
-            f"({before.busy_ms:.1f} ms), while question encoding went from {before.group_ms(ENCODING):.1f} ms with "
-            f"torch to {after.group_ms(ENCODING):.1f} ms with ONNX Runtime. Retrieval, sentence ranking, BM25, "
-            f"FAISS and answer composition together went from {before.group_ms(*PIPELINE):.1f} to "
-            f"{after.group_ms(*PIPELINE):.1f} ms, HTTP and framework from {before.group_ms(HTTP):.1f} to "
-            f"{after.group_ms(HTTP):.1f} ms."
+            f"With the defaults, {moved}; the reranker's {reranker:.1f} ms are "
+            f"{'more' if reranker > before.busy_ms else 'less'} than all the busy time of a {old} request "
+            f"({before.busy_ms:.1f} ms). Question encoding went from {part(before, ENCODING)} with torch to "
+            f"{part(after, ENCODING)} with ONNX Runtime; retrieval, sentence ranking, BM25, FAISS and answer "
+            f"composition together from {part(before, *PIPELINE)} to {part(after, *PIPELINE)}; HTTP and "
+            f"framework from {part(before, HTTP)} to {part(after, HTTP)}."
         )
     if before is not None and torch_run is not None:
         added = torch_run.busy_ms - before.busy_ms
@@ -482,25 +499,35 @@ def findings(runs: dict[str, Run]) -> str:
             else f", though its busy time per request is {-added:.0f} ms less than {old}'s"
         )
         sentences.append(
-            f"With {old}'s torch encoder, encoding takes {torch_run.group_ms(ENCODING):.1f} ms per request "
-            f"({old}: {before.group_ms(ENCODING):.1f} ms) and the reranker, on torch as well, {reranker:.1f} ms"
-            f"{tail}."
+            f"With {old}'s torch encoder, encoding takes {part(torch_run, ENCODING)} against "
+            f"{before.group_ms(ENCODING):.1f} ms in {old}, and the reranker, on torch as well, "
+            f"{part(torch_run, RERANKER)}{tail}."
         )
-    return " ".join(sentences)
+    inflation = [
+        f"{run.busy_ms / run.p50(unprofiled=True):.1f}×" for run in runs.values() if run.p50(unprofiled=True) > 0
+    ]
+    if len(inflation) > 1:
+        sentences.append(
+            "The profiler slowed the configurations unequally (busy time per request under py-spy ÷ p50 without "
+            f"it: {', '.join(inflation)}), so the milliseconds compare only roughly across configurations; the "
+            "shares within each are the firmer figures."
+        )
+    return "\n\n".join(text for text in (" ".join(overview), " ".join(sentences)) if text)
 
 
 NOTES = (
-    "How to read it: py-spy samples the server's Python threads 200 times a second; without `--idle` it "
-    "drops threads the OS reports sleeping, and the samples it still catches blocked (innermost frame the "
-    "event loop's `select` or a `Condition`/`Event` wait) are the *waiting* column, left out of the shares. "
-    "A busy sample belongs to the first group of `GROUPS` in benchmarks/profile_ask.py that a frame of its "
-    "stack matches by filename, the server's entry point and the thread and event-loop machinery aside, so "
-    "the reranker's own model forward is the reranker's, not encoding's, and the event loop's own work is "
-    "*event loop and other*. Native work (ONNX Runtime, torch, FAISS, numpy) counts under the Python frame "
-    "that called it; the intra-op threads of torch and ONNX Runtime are not Python threads and are not "
-    "sampled. py-spy takes 200 × duration sampling ticks and takes longer when it falls behind (the lag in "
-    "the first table), so a busy sample is the profiled wall time ÷ the ticks of one thread's time, which is "
-    "how the milliseconds per request are computed; two threads busy at once both count. py-spy pauses the "
+    "How to read it: py-spy samples the server's Python threads 200 times a second and, without `--idle`, "
+    "keeps a thread only when the OS reports it running or runnable (so on shared cores busy time includes "
+    "waiting for a CPU); the samples it still catches blocked (innermost frame the event loop's `select` or "
+    "a `Condition`/`Event` wait) are the *waiting* column, left out of the shares. A busy sample belongs to "
+    "the first group of `GROUPS` in benchmarks/profile_ask.py that a frame of its stack matches by filename, "
+    "the server's entry point and the thread and event-loop machinery aside, so the reranker's own model "
+    "forward is the reranker's, not encoding's, and the event loop's own work is *event loop and other*. "
+    "Native work (ONNX Runtime, torch, FAISS, numpy) counts under the Python frame that called it; the "
+    "intra-op threads of torch and ONNX Runtime are not Python threads and are not sampled. py-spy takes "
+    "200 × duration sampling ticks and takes longer when it falls behind (the lag in the first table), so a "
+    "busy sample stands for the profiled wall time ÷ the ticks of one thread's time: that is how the "
+    "milliseconds per request are computed, two threads busy at once both counting. py-spy pauses the "
     "server for every sample, so these milliseconds and the p50 under the profiler are inflated against the "
     "unprofiled pass that precedes it; the client runs on the same cores, and the figures are from one run."
 )
