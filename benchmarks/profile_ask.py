@@ -475,10 +475,10 @@ def findings(runs: dict[str, Run]) -> str:
     if before is not None and after is not None:
         was, now = largest(before), largest(after)
         moved = (
-            f"the largest part of a request moved from {_short(was)}, {part(before, was)} in {old}, to "
+            f"the largest part of a request moved from the {_short(was)}, {part(before, was)} in {old}, to the "
             f"{_short(now)}, {part(after, now)}"
             if was != now
-            else f"the largest part of a request is still {_short(now)}, {part(before, now)} in {old} and "
+            else f"the largest part of a request is still the {_short(now)}, {part(before, now)} in {old} and "
             f"{part(after, now)} now"
         )
         reranker = after.group_ms(RERANKER)
@@ -508,9 +508,9 @@ def findings(runs: dict[str, Run]) -> str:
     ]
     if len(inflation) > 1:
         sentences.append(
-            "The profiler slowed the configurations unequally (busy time per request under py-spy ÷ p50 without "
-            f"it: {', '.join(inflation)}), so the milliseconds compare only roughly across configurations; the "
-            "shares within each are the firmer figures."
+            f"Busy time per request under py-spy ÷ p50 without it: {', '.join(inflation)} (the profiler's "
+            "slowdown, and two threads busy at once); the milliseconds compare across configurations only as far "
+            "as these ratios agree, the shares within each are the firmer figures."
         )
     return "\n\n".join(text for text in (" ".join(overview), " ".join(sentences)) if text)
 
