@@ -84,15 +84,21 @@ class Phase:
 
 
 class Service:
-    """``python -m api.cli serve`` in its own process, stopped by its pid."""
+    """``python -m api.cli serve`` in its own process, stopped by its pid.
 
-    def __init__(self, index_dir: Path, env: dict[str, str], log: Path) -> None:
+    ``repo`` and ``module`` start another checkout's server with this interpreter instead (its code on
+    ``PYTHONPATH``, its seeds served), e.g. 0.2.0's ``python -m rag.cli serve`` for benchmarks/profile_ask.py.
+    """
+
+    def __init__(
+        self, index_dir: Path, env: dict[str, str], log: Path, *, repo: Path = REPO, module: str = "api.cli"
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {
             **os.environ,
-            "PYTHONPATH": str(REPO),
-            "RAG_SEEDS_DIR": str(REPO / "seeds"),
+            "PYTHONPATH": str(repo),
+            "RAG_SEEDS_DIR": str(repo / "seeds"),
             "RAG_INDEX_DIR": str(index_dir),
             "RAG_LOG_LEVEL": "WARNING",
             "HF_HUB_OFFLINE": "1",
@@ -100,7 +106,7 @@ class Service:
         }
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", module, "serve", "--port", str(self.port)],
                 cwd=index_dir.parent,
                 env=full_env,
                 stdout=out,
