@@ -207,11 +207,14 @@ class IndexStore:
         passage_vectors: list[np.ndarray] = []
         entities: list[tuple[Entity, ...]] = []
         total = len(documents)
+        # One pass over the previous index, not one per document (a rebuild after a write reuses nearly all).
+        previous_rows = previous.rows_by_document() if previous is not None else {}
         for done, document in enumerate(sorted(documents, key=lambda d: d.doc_id), start=1):
-            reused = previous.reuse(document, len(sentences)) if previous is not None else None
-            if reused is not None:
+            rows = previous_rows.get(document.doc_id, ([], []))
+            reused = previous.reuse(document, len(sentences), rows) if previous is not None else None
+            if reused is not None and previous is not None:
                 doc_sentences, doc_passages, s_vecs, p_vecs = reused
-                doc_entities = [previous.entities[i] for i in previous.rows_of(document.doc_id)] if previous else []
+                doc_entities = [previous.entities[i] for i in rows[0]]
                 stats.documents_reused += 1
             else:
                 doc_sentences = sentences_of(document)
@@ -302,14 +305,18 @@ class IndexStore:
             )
 
     def reuse(
-        self, document: Document, first_sentence_id: int
+        self, document: Document, first_sentence_id: int, rows: tuple[list[int], list[int]] | None = None
     ) -> tuple[list[Sentence], list[Passage], np.ndarray, np.ndarray] | None:
-        """This document's records and vectors if it is indexed here with the same text."""
+        """This document's records and vectors if it is indexed here with the same text.
+
+        ``rows``: its sentence and passage rows, from :meth:`rows_by_document` (found here when not given).
+        """
         known = self.documents.get(document.doc_id)
         if known is None or known.content_hash != document.content_hash:
             return None
-        sentence_rows = self.rows_of(document.doc_id)
-        passage_rows = [i for i, p in enumerate(self.passages) if p.doc_id == document.doc_id]
+        if rows is None:
+            rows = self.rows_by_document().get(document.doc_id, ([], []))
+        sentence_rows, passage_rows = rows
         renumber = {old: first_sentence_id + new for new, old in enumerate(sentence_rows)}
         sentences = [self.sentences[i] for i in sentence_rows]
         passages = [
@@ -326,9 +333,14 @@ class IndexStore:
             p_vecs if p_vecs is not None else np.zeros((0, dim), np.float32),
         )
 
-    def rows_of(self, doc_id: str) -> list[int]:
-        """Sentence rows of one document, in reading order."""
-        return [i for i, s in enumerate(self.sentences) if s.doc_id == doc_id]
+    def rows_by_document(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Every document's sentence rows and passage rows, in reading order, from one pass over each."""
+        rows: dict[str, tuple[list[int], list[int]]] = {}
+        for i, sentence in enumerate(self.sentences):
+            rows.setdefault(sentence.doc_id, ([], []))[0].append(i)
+        for i, passage in enumerate(self.passages):
+            rows.setdefault(passage.doc_id, ([], []))[1].append(i)
+        return rows
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, directory: Path | str) -> Path:

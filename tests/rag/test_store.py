@@ -157,3 +157,21 @@ def test_an_index_from_another_encoder_of_the_same_model_is_re_embedded_not_mixe
     assert store.manifest["encoder"] == {"runtime": "_OtherRuntime"}
     _, again = open_index(articles, _OtherRuntime(), ChunkingParams(), path)
     assert again.action == "loaded"
+
+
+def test_a_rebuild_that_reuses_documents_equals_a_fresh_build(tmp_path: Path, articles: list) -> None:
+    embedder, params = HashingEmbedder(), ChunkingParams()
+    (tmp_path / "0-first.txt").write_text("Early story\nA swap freed 12 people on Monday. Families waited.\n")
+    [extra] = load_documents([tmp_path / "0-first.txt"])[0]
+    previous, _ = IndexStore.build(articles, embedder, params)
+    # The new document sorts first, so every reused document's rows move and must be renumbered.
+    rebuilt, stats = IndexStore.build([*articles, extra], embedder, params, previous=previous)
+    fresh, _ = IndexStore.build([*articles, extra], HashingEmbedder(), params)
+    assert (stats.documents_reused, stats.documents_embedded) == (len(articles), 1)
+    assert rebuilt.sentences == fresh.sentences and rebuilt.passages == fresh.passages
+    assert rebuilt.entities == fresh.entities
+    assert np.allclose(rebuilt.sentence_vectors(), fresh.sentence_vectors())
+    assert np.allclose(rebuilt.passage_vectors(), fresh.passage_vectors())
+    by_document = rebuilt.rows_by_document()
+    assert by_document[extra.doc_id][0] == list(range(len(by_document[extra.doc_id][0]))) != []
+    assert sorted(r for rows, _ in by_document.values() for r in rows) == list(range(len(rebuilt.sentences)))
