@@ -62,6 +62,8 @@ PER_DOCUMENT = 10
 GOAL_DENSE_MS = 5.0
 GOAL_RECALL = 0.95
 GOAL_QUERY_MS = 25.0
+MIXTURE: dict[str, Any] = {"latent": 32, "clusters": 1000, "spread": 0.5}
+"""The mixture's defaults (see the module docstring), shared with benchmarks/pgvector_scale.py."""
 
 
 def rss_mb() -> float:
@@ -184,9 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--data", choices=("mixture", "replicate"), default="mixture")
-    parser.add_argument("--latent", type=int, default=32, help="mixture: dimensions of the subspace")
-    parser.add_argument("--clusters", type=int, default=1000, help="mixture: topic centres")
-    parser.add_argument("--spread", type=float, default=0.5, help="mixture: passage spread around its centre")
+    parser.add_argument("--latent", type=int, default=MIXTURE["latent"], help="mixture: dimensions of the subspace")
+    parser.add_argument("--clusters", type=int, default=MIXTURE["clusters"], help="mixture: topic centres")
+    parser.add_argument(
+        "--spread", type=float, default=MIXTURE["spread"], help="mixture: passage spread around its centre"
+    )
     parser.add_argument("--noise", type=float, default=0.01, help="isotropic noise per dimension")
     parser.add_argument("--hnsw-m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=80)

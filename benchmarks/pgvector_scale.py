@@ -38,7 +38,7 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 
-from benchmarks.ann_scale import Synthesis
+from benchmarks.ann_scale import MIXTURE, Synthesis
 from benchmarks.common import machine_description, markdown_table
 from rag.config import Settings
 from rag.evaluation.gold import load_gold
@@ -64,7 +64,7 @@ def seed_material() -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
 
 def synthesis(base: np.ndarray, args: argparse.Namespace) -> Synthesis:
     """The vector distribution ``--data`` names, with the FAISS benchmark's mixture parameters."""
-    settings = argparse.Namespace(data=args.data, latent=32, clusters=1000, spread=0.5, noise=args.noise)
+    settings = argparse.Namespace(data=args.data, noise=args.noise, **MIXTURE)
     return Synthesis(base, settings)
 
 

@@ -85,7 +85,7 @@ _HOW_MANY = re.compile(r"\bhow many\b((?:\s+[\w'’-]+){1,6})")
 # Where the counted noun phrase of "how many ..." ends: the verb or a preposition starting a new phrase.
 _PHRASE_END = frozenset(
     "have has had did does do were was are is could can will would should may might must be been "
-    "in on at from to for by with during since between among under over per about did".split()
+    "in on at from to for by with during since between among under over per about".split()
 )
 _SKIPPED = frozenset("of the a an their its his her our your these those such".split())
 _QUANTITY_WORD = (

@@ -89,13 +89,13 @@ class CandidateSignals:
     first_sentence: np.ndarray
     length: np.ndarray
     quote: np.ndarray
-    answer_type: AnswerType = AnswerType.DESCRIPTION
-    ordinal: np.ndarray | None = None
+    ordinal: np.ndarray
     """+1/−1/0 per candidate: it names the ordinal the question asks about / only another one / neither."""
-    counted: np.ndarray | None = None
+    counted: np.ndarray
     """1 per candidate that puts a quantity before what a "how many" question counts (see rag.agreement)."""
-    granular: np.ndarray | None = None
+    granular: np.ndarray
     """1 per candidate holding a date as precise as the question asks ("what year": a year; see rag.agreement)."""
+    answer_type: AnswerType = AnswerType.DESCRIPTION
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,9 +142,9 @@ def sentence_features(signals: CandidateSignals) -> np.ndarray:
         "neighbour_type_factoid": signals.neighbour_type_match if factoid else np.zeros(n),
         "coverage_gap": signals.coverage - float(signals.coverage.max()),
         "reason_quote": signals.quote if signals.answer_type is AnswerType.REASON else np.zeros(n),
-        "ordinal_agreement": signals.ordinal if signals.ordinal is not None else np.zeros(n),
-        "counts_asked": signals.counted if signals.counted is not None else np.zeros(n),
-        "date_granularity": signals.granular if signals.granular is not None else np.zeros(n),
+        "ordinal_agreement": signals.ordinal,
+        "counts_asked": signals.counted,
+        "date_granularity": signals.granular,
     }
     return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
 

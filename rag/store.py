@@ -305,17 +305,15 @@ class IndexStore:
             )
 
     def reuse(
-        self, document: Document, first_sentence_id: int, rows: tuple[list[int], list[int]] | None = None
+        self, document: Document, first_sentence_id: int, rows: tuple[list[int], list[int]]
     ) -> tuple[list[Sentence], list[Passage], np.ndarray, np.ndarray] | None:
         """This document's records and vectors if it is indexed here with the same text.
 
-        ``rows``: its sentence and passage rows, from :meth:`rows_by_document` (found here when not given).
+        ``rows``: its sentence and passage rows here, from :meth:`rows_by_document`.
         """
         known = self.documents.get(document.doc_id)
         if known is None or known.content_hash != document.content_hash:
             return None
-        if rows is None:
-            rows = self.rows_by_document().get(document.doc_id, ([], []))
         sentence_rows, passage_rows = rows
         renumber = {old: first_sentence_id + new for new, old in enumerate(sentence_rows)}
         sentences = [self.sentences[i] for i in sentence_rows]
