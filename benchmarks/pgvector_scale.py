@@ -212,6 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the loaded schema (otherwise dropped at the end)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
+    try:
+        args.ef_sweep_values = sorted({args.ef_search, *(int(v) for v in args.ef_sweep.split(",") if v.strip())})
+    except ValueError:
+        parser.error(f"--ef-sweep: comma-separated integers expected, got {args.ef_sweep!r}")
+    if not all(1 <= v <= 1000 for v in args.ef_sweep_values):
+        parser.error("--ef-search and --ef-sweep values must be between 1 and 1000 (pgvector's range)")
+    if not 2 <= args.hnsw_m <= 100 or args.ef_construction < 2 * args.hnsw_m:
+        parser.error("--hnsw-m must be between 2 and 100 and --ef-construction at least twice it (pgvector's rules)")
+    if args.passages < 10 or args.queries < 1:
+        parser.error("--passages must be at least 10 and --queries at least 1")
     if args.noise is None:
         args.noise = 0.01 if args.data == "mixture" else 0.05
 
@@ -233,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = max(0, args.queries - len(question_vectors))
         queries = np.vstack([question_vectors, draws.draw(extra, seed=12)])[: args.queries]
         exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]  # rows = passage numbers (p{row})
-        sweep = sorted({args.ef_search, *(int(v) for v in args.ef_sweep.split(",") if v.strip())})
-        for ef_search in sweep:
+        for ef_search in args.ef_sweep_values:
             backend.ef_search = ef_search
             latencies, recalls = [], []
             for query, truth in zip(queries, exact, strict=True):
