@@ -219,8 +219,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--evaluate", type=Path, default=None, help="no fitting: score this adapter on the held-out groups"
     )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from this adapter's weights (same --rank and --first-layer)"
+    )
+    parser.add_argument(
+        "--skip-steps",
+        type=int,
+        default=0,
+        help="skip the first N batches of the shuffled plan (with --init: continue where that fit stopped)",
+    )
     parser.add_argument("--write-model", action="store_true", help=f"also write the adapter to {MODEL_PATH}")
     return parser
+
+
+def load_init(
+    path: Path, adapters: dict[str, tuple[Any, Any]], norms: dict[str, Any], head: Any, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Copy a saved adapter's low-rank updates, norms and head into the fresh ones; returns its metadata.
+
+    A file fitted with another rank, scale or first layer is refused, naming the file and the field."""
+    import torch
+
+    from rag.reranker import read_adapter
+
+    tensors, meta = read_adapter(path, str(path))
+    expected = {"rank": args.rank, "first_layer": args.first_layer, "scale": args.alpha / args.rank}
+    for field, value in expected.items():
+        if field in meta and meta[field] != value:
+            raise SystemExit(f"{path}: {field} is {meta[field]}, but this fit uses {value}")
+    with torch.no_grad():
+        for name, (a, b) in adapters.items():
+            if f"lora.{name}.A" not in tensors:
+                raise SystemExit(f"{path} has no low-rank update for {name}")
+            a.copy_(tensors[f"lora.{name}.A"].float())
+            b.copy_(tensors[f"lora.{name}.B"].float())
+        for name, parameter in norms.items():
+            parameter.copy_(tensors[f"param.{name}"].float())
+        head.weight.copy_(tensors["head.weight"].float())
+        head.bias.copy_(tensors["head.bias"].float())
+    return meta
 
 
 def held_out_meta(
@@ -303,9 +340,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parameter.requires_grad_(True)
     adapters = add_lora(model, args.rank, args.alpha, args.first_layer)
     head = nn.Linear(model.config.hidden_size, 1)
+    init_meta = load_init(args.init, adapters, norms, head, args) if args.init is not None else {}
     trainable = [p for ab in adapters.values() for p in ab] + list(norms.values()) + list(head.parameters())
     optimiser = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     plan = [b for _ in range(math.ceil(args.epochs)) for b in batches(train, args.batch_pairs, rng)]
+    if args.skip_steps < 0 or args.skip_steps >= len(plan):
+        raise SystemExit(f"--skip-steps must be between 0 and {len(plan) - 1}, not {args.skip_steps}")
+    plan = plan[args.skip_steps :]
     total = int(len(plan) * (args.epochs / math.ceil(args.epochs)))
     if args.max_steps:
         total = min(total, args.max_steps)
@@ -373,7 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "first_layer": args.first_layer,
         "fitted_on": f"{len(train)} questions of {args.pairs.name} ({len({i.group for i in train})} groups)",
         **held_out_meta(eval_items, held_scores, args.depth, "held out"),
-        "steps": total,
+        "steps": total + int(init_meta.get("steps", 0)),
+        "continued_from": init_meta.get("digest"),
         "lr": args.lr,
         "seed": args.seed,
         "training_seconds": round(elapsed, 1),
