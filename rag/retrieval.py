@@ -235,13 +235,9 @@ class HybridRetriever:
         depth = min(max(params.depth, k), total)
         found_scores, dense_rank = self.store.search_passages(vector, depth)
         dense: dict[int, float] = dict(zip(dense_rank, found_scores, strict=True))
-        lexical_all: np.ndarray | SparseScores
-        if self._large:  # the same scores and ranking, from the query terms' postings only
-            lexical_all = self._passage_bm25.sparse_scores(query)
-            lexical_rank = [row for row, _ in lexical_all.top(depth)]
-        else:
-            lexical_all = self._passage_bm25.scores(query)
-            lexical_rank = [int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0]
+        # Ranked and looked up among the passages holding a query term only, never by sorting the corpus.
+        lexical_all = self._passage_bm25.sparse_scores(query)
+        lexical_rank = [row for row, _ in lexical_all.top(depth)]
         lexical_top = lexical_all.max() if lexical_all.size else 0.0
         missing = [row for row in lexical_rank if row not in dense]
         if missing:
@@ -264,13 +260,9 @@ class HybridRetriever:
             w = params.dense_weight
             fused = {row: w * dense[row] + (1 - w) * lexical_norm[row] for row in dense}
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        evidence: np.ndarray | SparseScores = lexical_all
+        evidence = lexical_all
         if self._passage_evidence_bm25 is not self._passage_bm25:
-            evidence = (
-                self._passage_evidence_bm25.sparse_scores(query)
-                if self._large
-                else self._passage_evidence_bm25.scores(query)
-            )
+            evidence = self._passage_evidence_bm25.sparse_scores(query)
         evidence_at = evidence[[row for row, _ in ranked]].tolist()
         return [
             ScoredPassage(row, self.store.passages[row], score, dense[row], float(lexical))
@@ -353,7 +345,7 @@ class HybridRetriever:
         rows = [r for r in passage_score if include_headings or not self.store.sentences[r].is_heading]
         if not rows:
             return None
-        lexical_all = self._sentence_bm25.sparse_scores(query) if self._large else self._sentence_bm25.scores(query)
+        lexical_all = self._sentence_bm25.sparse_scores(query)
         return self.candidate_signals(query, rows, vector, lexical_all, passage_score), passage_lexical
 
     def candidate_signals(
