@@ -36,8 +36,8 @@ DEFAULT_ABSTAIN_THRESHOLD = 0.30
 # Chosen by benchmarks/fit_reranker.py on the held-out articles of its fitting data (never the dev set) and
 # recorded in the adapter's metadata: the best balanced accuracy between answerable questions and the same
 # questions with their answer taken out, and the highest that abstains on at most 5 % of answerable ones.
-DEFAULT_RERANK_ANSWER_THRESHOLD = 0.19
-DEFAULT_RERANK_PARTIAL_THRESHOLD = 0.01
+DEFAULT_RERANK_ANSWER_THRESHOLD = 0.18
+DEFAULT_RERANK_PARTIAL_THRESHOLD = 0.0
 
 
 @dataclass(frozen=True)
