@@ -240,9 +240,12 @@ def load_init(
     A file fitted with another rank, scale or first layer is refused, naming the file and the field."""
     import torch
 
-    from rag.reranker import read_adapter
+    from rag.reranker import RerankerError, read_adapter
 
-    tensors, meta = read_adapter(path, str(path))
+    try:
+        tensors, meta = read_adapter(path, str(path))
+    except RerankerError as exc:
+        raise SystemExit(f"error: --init: {exc}") from exc
     expected = {"rank": args.rank, "first_layer": args.first_layer, "scale": args.alpha / args.rank}
     for field, value in expected.items():
         if field in meta and meta[field] != value:

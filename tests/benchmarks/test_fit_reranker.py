@@ -79,3 +79,15 @@ def test_an_adapter_fitted_another_way_is_refused_naming_the_field(tmp_path: Pat
     _, adapters, norms, head = _tiny_fit(first_layer=0)
     with pytest.raises(SystemExit, match="first_layer is 1, but this fit uses 0"):
         load_init(path, adapters, norms, head, _args(first_layer=0))
+
+
+def test_a_missing_or_damaged_init_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    from benchmarks.fit_reranker import load_init
+
+    _, adapters, norms, head = _tiny_fit()
+    with pytest.raises(SystemExit, match=r"--init: reranker adapter .*absent\.safetensors is missing"):
+        load_init(tmp_path / "absent.safetensors", adapters, norms, head, _args())
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(b"not a safetensors file")
+    with pytest.raises(SystemExit, match=r"damaged\.safetensors cannot be read"):
+        load_init(damaged, adapters, norms, head, _args())
