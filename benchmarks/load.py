@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -183,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests at concurrency 1 (x4 at the high one)")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--encodes", type=int, default=200, help="bare single-question encodes to time")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="LABEL:VAR=VALUE,...",
+        help="also serve with these RAG_* variables, in the same rounds (repeatable), "
+        "e.g. 'int8 reranker:RAG_RERANK_RUNTIME=onnx-int8'",
+    )
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 2:
@@ -190,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     c = args.concurrency
     questions = [json.loads(line)["question"] for line in (REPO / "tests/data/dev_gold.jsonl").open(encoding="utf-8")]
     configs = [("micro-batching off (RAG_MAX_BATCH=1)", {"RAG_MAX_BATCH": "1"}), ("micro-batching on (defaults)", {})]
+    try:
+        extra = [parse_config(spec) for spec in args.config]
+    except ValueError as exc:
+        parser.error(str(exc))
     # Everything but the encoder: the same service with the model-free hashing embedder (its own index).
     ceiling = "model-free embedder (RAG_MODEL=hashing), the ceiling"
     results: dict[str, tuple[Phase, Phase]] = {}
@@ -233,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hashing_index = Path(tmp) / "hashing" / "default"
         hashing_index.parent.mkdir(parents=True)
         # RAG_ENCODER=onnx names the bundled model, which the hashing embedder is not; it has no encoder to choose.
-        runs = [*configs, (ceiling, {"RAG_MODEL": "hashing", "RAG_ENCODER": "torch"})]
+        runs = [*configs, *extra, (ceiling, {"RAG_MODEL": "hashing", "RAG_ENCODER": "torch"})]
         services: dict[str, Service] = {}
         try:
             for name, env in runs:
@@ -312,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         body = (
             f"Command: `RAG_ENCODER={encoder} python -m benchmarks.load --requests {args.requests} --concurrency {c} "
-            "--write-docs`  \n"
+            + "".join(f"--config {shlex.quote(spec)} " for spec in args.config)
+            + "--write-docs`  \n"
             f"Date: {utc_date()}  \nMachine: {machine_description()}; torch intra-op threads {threads}\n\n{table}\n\n"
             f"Each configuration is a separate `python -m api.cli serve` process on 127.0.0.1, driven by an async "
             f"httpx client in the benchmark's process: {args.requests} requests one at a time, then "
@@ -330,6 +344,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         update_docs_section(f"Service under load: micro-batching (RAG_ENCODER={encoder})", body)
     return 0
+
+
+def parse_config(spec: str) -> tuple[str, dict[str, str]]:
+    """``label:RAG_X=1,RAG_Y=2`` → the label and its environment; a malformed spec raises ValueError."""
+    label, sep, assignments = spec.partition(":")
+    env: dict[str, str] = {}
+    for pair in assignments.split(","):
+        name, eq, value = pair.strip().partition("=")
+        if not eq or not name.startswith("RAG_"):
+            raise ValueError(f"--config takes LABEL:RAG_VAR=VALUE,..., got {spec!r}")
+        env[name] = value
+    if not sep or not label.strip():
+        raise ValueError(f"--config takes LABEL:RAG_VAR=VALUE,..., got {spec!r}")
+    return label.strip(), env
 
 
 def _ok(passed: bool) -> str:

@@ -15,6 +15,7 @@ import json
 import random
 import shlex
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from rag.entities import make_tagger
 from rag.evaluation.metrics import normalize_answer, token_f1
 from rag.lexical import LexicalIndex
 from rag.ranker import load_ranker
+from rag.reranker import RUNTIMES as RERANK_RUNTIMES
 from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
 from rag.retrieval import FUSIONS, INDEX_FIELDS, HybridRetriever, RetrievalParams, ScoredSentence
 from rag.store import IndexStore
@@ -489,6 +491,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADAPTER",
         help="score with this adapter (fitted by benchmarks/fit_reranker.py) instead of the shipped one",
     )
+    parser.add_argument(
+        "--rerank-runtime",
+        choices=RERANK_RUNTIMES,
+        default="torch",
+        help="what runs the reranker (default torch; the onnx ones keep their graphs in --cache-dir, or a temporary "
+        "directory)",
+    )
     parser.add_argument("--dense-weight", type=float, default=None, help="also run with this dense_weight")
     parser.add_argument("--top-k", type=int, default=None, help="also run with this many passages per question")
     parser.add_argument(
@@ -637,7 +646,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         top = float(lexical.max()) if lexical.size else 0.0
         return _top(0.5 * dense_all[index] + 0.5 * (lexical / top if top > 0 else lexical), CUTOFF)
 
-    reranker = None if args.no_reranker else CrossEncoderReranker(args.reranker)
+    reranker = None
+    if not args.no_reranker:
+        onnx_dir = (args.cache_dir or Path(tempfile.mkdtemp(prefix="squad-reranker-"))) / "onnx"
+        reranker = CrossEncoderReranker(args.reranker, runtime=args.rerank_runtime, cache_dir=onnx_dir)
     runner = PipelineRunner(
         retriever,
         plain_vectors,

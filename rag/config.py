@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         "by this much in logit (0: always re-score)",
     )
     rerank_threads: int = Field(0, ge=0, le=64, description="torch threads for the reranker (0: torch's default)")
+    rerank_runtime: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="what runs the reranker: 'auto' follows the encoder (torch for torch, ONNX Runtime fp32 "
+        "otherwise), or torch, ONNX Runtime fp32, or the same graph int8-quantised",
+    )
     rerank_confidence: bool = Field(
         False, description="read the confidence from the reranker's best probability (with its own thresholds)"
     )

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from rag.ann import AnnParams
 from rag.answer import Answer, AnswerComposer, ComposerParams
@@ -22,6 +22,7 @@ from rag.faq import FaqDocument, parse_faq
 from rag.ingest import load_documents
 from rag.ranker import LinearRanker, load_ranker
 from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
+from rag.reranker import Runtime as RerankRuntime
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
 from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexStore, corpus_fingerprint
 
@@ -336,8 +337,12 @@ def make_reranker(settings: Settings) -> Reranker | None:
     if settings.reranker == "off" or not settings.bundled_model():
         return None
     adapter = None if settings.reranker == "cross-encoder" else settings.reranker
-    # The reranker runs where the embedder runs: ONNX Runtime (exported once beside the embedder's graph) or torch.
-    runtime: Literal["torch", "onnx"] = "torch" if settings.encoder == "torch" else "onnx"
+    runtime: RerankRuntime
+    if settings.rerank_runtime == "auto":
+        # The reranker runs where the embedder runs: ONNX Runtime (exported once beside the embedder's graph) or torch.
+        runtime = "torch" if settings.encoder == "torch" else "onnx"
+    else:
+        runtime = settings.rerank_runtime
     return CrossEncoderReranker(
         adapter, runtime=runtime, cache_dir=settings.onnx_path(), threads=settings.rerank_threads or None
     )

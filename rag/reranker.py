@@ -11,6 +11,7 @@ repository and nothing is downloaded.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import tempfile
@@ -73,8 +74,12 @@ def _adapter_source(path: Path | str | None) -> tuple[str, Path]:
     return str(path), Path(path)
 
 
-Runtime = Literal["torch", "onnx"]
+Runtime = Literal["torch", "onnx", "onnx-int8"]
+RUNTIMES: tuple[Runtime, ...] = ("torch", "onnx", "onnx-int8")
 ONNX_EXPORT_VERSION = 1
+INT8_EXPORT_VERSION = 1  # bump when the quantisation below changes
+INT8_FP32_LAYERS: tuple[int, ...] = ()
+"""Encoder layers whose matrix products stay fp32 in the int8 graph (by measurement: see docs/benchmarks.md)."""
 
 
 def read_adapter(path: Path, where: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -112,8 +117,10 @@ class CrossEncoderReranker:
     """Scores question/sentence pairs with the bundled MiniLM plus the fitted adapter.
 
     ``runtime="onnx"`` exports the merged model once into ``cache_dir`` (``reranker-<digest>.onnx``,
-    beside the embedder's export) and runs it with ONNX Runtime; ``"torch"`` runs the merged model
-    directly. Construction is light; :meth:`warm_up` (or the first call) loads the weights.
+    beside the embedder's export) and runs it with ONNX Runtime; ``"onnx-int8"`` runs that graph with
+    its weights quantised to int8 (``reranker-<digest>-int8.onnx``: faster, slightly other scores);
+    ``"torch"`` runs the merged model directly. Construction is light; :meth:`warm_up` (or the first
+    call) loads the weights.
     """
 
     def __init__(
@@ -127,9 +134,9 @@ class CrossEncoderReranker:
     ) -> None:
         if max_length is not None and max_length < 16:
             raise ValueError("max_length must be at least 16 tokens")
-        if runtime not in ("torch", "onnx"):
-            raise ValueError(f"runtime must be 'torch' or 'onnx', not {runtime!r}")
-        if runtime == "onnx" and cache_dir is None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+        if runtime != "torch" and cache_dir is None:
             raise ValueError("the onnx runtime needs a cache_dir for the exported graph")
         self.where, self.adapter_path = _adapter_source(adapter)
         self.runtime: Runtime = runtime
@@ -156,7 +163,7 @@ class CrossEncoderReranker:
                 self.max_length = int(meta.get("max_length", 128))
             head_weight = tensors["head.weight"].float().numpy().astype(np.float64)
             head_bias = tensors["head.bias"].float().numpy().astype(np.float64)
-            if self.runtime == "onnx":
+            if self.runtime != "torch":
                 self._run = self._onnx_runner(tensors, meta, head_weight, head_bias)
             else:
                 self._run = self._torch_runner(tensors, meta, head_weight, head_bias)
@@ -197,6 +204,8 @@ class CrossEncoderReranker:
 
         assert self.cache_dir is not None
         graph = export_reranker_onnx(self.cache_dir, tensors, meta, self.where)
+        if self.runtime == "onnx-int8":
+            graph = quantise_reranker_onnx(graph)
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
@@ -262,6 +271,58 @@ def export_reranker_onnx(cache_dir: Path, tensors: dict[str, Any], meta: dict[st
     finally:
         staging.unlink(missing_ok=True)
     record = {"export_version": ONNX_EXPORT_VERSION, "adapter": digest, "sha256": file_sha256(target)}
+    record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def quantise_reranker_onnx(fp32_graph: Path) -> Path:
+    """``<graph>-int8.onnx`` beside ``fp32_graph``: its matrix products' weights quantised to int8, once.
+
+    Dynamic quantisation (``onnxruntime.quantization.quantize_dynamic``, per-channel QInt8 weights,
+    activations quantised per call), except the layers in :data:`INT8_FP32_LAYERS`. A sidecar JSON
+    records the source graph's and the result's sha256; a file that matches neither is quantised again."""
+    target = fp32_graph.with_name(f"{fp32_graph.stem}-int8.onnx")
+    record_path = target.with_suffix(".json")
+    source_hash = file_sha256(fp32_graph)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if (
+        isinstance(record, dict)
+        and record.get("export_version") == INT8_EXPORT_VERSION
+        and record.get("source_sha256") == source_hash
+        and record.get("fp32_layers") == list(INT8_FP32_LAYERS)
+        and target.is_file()
+        and record.get("sha256") == file_sha256(target)
+    ):
+        return target
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    keep = tuple(f"/layer.{layer}/" for layer in INT8_FP32_LAYERS)
+    graph = onnx.load(str(fp32_graph), load_external_data=False)
+    excluded = [n.name for n in graph.graph.node if n.op_type == "MatMul" and any(k in n.name for k in keep)]
+    fd, staging_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    staging = Path(staging_name)
+    # The quantiser logs advice on the root logger, which would reach the service's JSON log as plain lines.
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(
+            str(fp32_graph), str(staging), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=excluded
+        )
+        staging.replace(target)
+    finally:
+        logging.disable(previous)
+        staging.unlink(missing_ok=True)
+    record = {
+        "export_version": INT8_EXPORT_VERSION,
+        "source_sha256": source_hash,
+        "fp32_layers": list(INT8_FP32_LAYERS),
+        "sha256": file_sha256(target),
+    }
     record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return target
 

@@ -35,6 +35,7 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  #
         ("RAG_ANN_THRESHOLD", "0", "RAG_ANN_THRESHOLD: Input should be greater than or equal to 1"),
         ("RAG_HNSW_M", "2", "RAG_HNSW_M: Input should be greater than or equal to 4"),
         ("RAG_HNSW_EF_SEARCH", "many", "RAG_HNSW_EF_SEARCH: Input should be a valid integer"),
+        ("RAG_RERANK_RUNTIME", "gpu", "RAG_RERANK_RUNTIME: Input should be 'auto', 'torch', 'onnx' or 'onnx-int8'"),
     ],
 )
 def test_invalid_settings_name_the_variable(
@@ -79,3 +80,25 @@ def test_the_postgres_store_builds_a_flat_index_since_pgvector_searches(monkeypa
     monkeypatch.setenv("RAG_DATABASE_URL", "postgresql://u:p@127.0.0.1/db")
     monkeypatch.setenv("RAG_ANN", "hnsw")
     assert load_settings(_env_file=None).ann_params().kind == "flat"
+
+
+@pytest.mark.parametrize(
+    ("encoder", "rerank_runtime", "expected"),
+    [
+        ("onnx", "auto", "onnx"),
+        ("onnx-int8", "auto", "onnx"),
+        ("torch", "auto", "torch"),
+        ("torch", "onnx-int8", "onnx-int8"),
+        ("onnx", "torch", "torch"),
+    ],
+)
+def test_the_reranker_runs_where_the_settings_say(
+    monkeypatch: pytest.MonkeyPatch, encoder: str, rerank_runtime: str, expected: str
+) -> None:
+    from rag.pipeline import make_reranker
+    from rag.reranker import CrossEncoderReranker
+
+    monkeypatch.setenv("RAG_ENCODER", encoder)
+    monkeypatch.setenv("RAG_RERANK_RUNTIME", rerank_runtime)
+    reranker = make_reranker(load_settings(_env_file=None))
+    assert isinstance(reranker, CrossEncoderReranker) and reranker.runtime == expected

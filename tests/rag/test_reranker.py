@@ -199,9 +199,42 @@ def test_the_onnx_export_scores_like_the_torch_model_and_is_reused(tmp_path: Pat
     assert long_onnx.shape == (2,) and np.allclose(long_onnx, long_torch, atol=1e-3)
 
 
-def test_the_onnx_runtime_needs_a_cache_dir() -> None:
+@pytest.mark.slow
+def test_the_int8_graph_is_quantised_once_and_keeps_the_fp32_order(tmp_path: Path) -> None:
+    question = "Which country is helping bring the prisoners home?"
+    passages = [
+        pair_text("Exchange", "Türkiye is helping us greatly in this, the president said."),
+        pair_text("Exchange", "The weather in Kyiv was cold on Monday."),
+        pair_text("Exchange", "The second round of talks was held on June 2 in Istanbul."),
+    ]
+    fp32 = CrossEncoderReranker(runtime="onnx", cache_dir=tmp_path).logits(question, passages)
+    int8 = CrossEncoderReranker(runtime="onnx-int8", cache_dir=tmp_path)
+    quantised = int8.logits(question, passages)
+    graphs = sorted(p.name for p in tmp_path.glob("reranker-*.onnx"))
+    digest = int8.meta["digest"]
+    assert graphs == [f"reranker-{digest}-int8.onnx", f"reranker-{digest}.onnx"]
+    int8_graph = tmp_path / graphs[0]
+    assert int8_graph.stat().st_size < 0.5 * (tmp_path / graphs[1]).stat().st_size
+    assert not np.array_equal(quantised, fp32)  # really another graph ...
+    assert np.allclose(quantised, fp32, atol=1.0)  # ... scoring close to the fp32 one
+    assert list(np.argsort(-quantised)) == list(np.argsort(-fp32))
+    stamp = int8_graph.stat().st_mtime_ns
+    again = CrossEncoderReranker(runtime="onnx-int8", cache_dir=tmp_path).logits(question, passages)
+    assert np.array_equal(again, quantised) and int8_graph.stat().st_mtime_ns == stamp  # reused
+    int8_graph.write_bytes(b"damaged")
+    repaired = CrossEncoderReranker(runtime="onnx-int8", cache_dir=tmp_path).logits(question, passages)
+    assert np.array_equal(repaired, quantised)  # quantised again from the fp32 graph
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
+def test_the_onnx_runtimes_need_a_cache_dir(runtime: str) -> None:
     with pytest.raises(ValueError, match="cache_dir"):
-        CrossEncoderReranker(runtime="onnx")
+        CrossEncoderReranker(runtime=runtime)  # type: ignore[arg-type]
+
+
+def test_an_unknown_runtime_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="runtime must be one of torch, onnx, onnx-int8, not 'tensorrt'"):
+        CrossEncoderReranker(runtime="tensorrt")  # type: ignore[arg-type]
 
 
 def test_the_default_thresholds_are_the_ones_fitted_with_the_shipped_adapter() -> None:
