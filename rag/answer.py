@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag.agreement import date_granularity, has_granularity
 from rag.answer_types import FACTOID, AnswerType, answer_spans, classify_question, has_cue, question_words
 from rag.answerability import AnswerabilityModel, question_features
 from rag.retrieval import QuestionCoverage, ScoredSentence
@@ -300,10 +301,20 @@ class AnswerComposer:
     ) -> Sequence[ScoredSentence]:
         """For a factoid question, the best of the ``type_window`` best sentences whose cited span holds an
         answer of the asked-for type goes first: a sentence that names no country cannot answer "Which
-        country ...?", however well it matches the question's words."""
+        country ...?", however well it matches the question's words. A date question that asks how precise
+        ("What day of the week ...?", "In what year ...?") needs a date that precise: "on Sunday", not
+        "in the evening"."""
         if answer_type not in FACTOID or params.type_window <= 1:
             return ranked
         asked = question_words(question)
+        granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
+        sentences = self.store.sentences
+
+        def holds(row: int) -> bool:
+            return self._typed(row, answer_type, asked) and (
+                granularity is None or bool(has_granularity(granularity, sentences[row].text, asked))
+            )
+
         floor = params.type_min_share * ranked[0].score if ranked else 0.0
         for position, candidate in enumerate(ranked[: params.type_window]):
             if position and candidate.score < floor:
@@ -313,7 +324,7 @@ class AnswerComposer:
                 if params.complete_span
                 else (candidate.row, candidate.row)
             )
-            if any(self._typed(row, answer_type, asked) for row in range(first, last + 1)):
+            if any(holds(row) for row in range(first, last + 1)):
                 if position == 0:
                     return ranked
                 return [candidate, *ranked[:position], *ranked[position + 1 :]]

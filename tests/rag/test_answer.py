@@ -183,6 +183,36 @@ def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_p
     assert [s.row for s in broad] == [untyped, typed]
 
 
+def test_a_date_question_that_asks_how_precise_cites_a_date_that_precise_first(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "address.txt").write_text(
+        "Address\n\nThe president spoke about the swaps in a video address on June 2.\n\n"
+        "Rain fell all week.\n\nThe video message about the swaps was posted on Sunday.\n",
+        encoding="utf-8",
+    )
+    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
+    composer = pipeline.composer
+    rows = {s.text: row for row, s in enumerate(pipeline.store.sentences)}
+    june = rows["The president spoke about the swaps in a video address on June 2."]
+    sunday = rows["The video message about the swaps was posted on Sunday."]
+    store = pipeline.store
+    assert composer._typed(june, AnswerType.DATE, frozenset())  # a date, but not a weekday
+
+    def scored(row: int, score: float) -> ScoredSentence:
+        return ScoredSentence(row, store.sentences[row], score, 0.5, 1.0, 1.0)
+
+    ranked = [scored(june, 0.9), scored(sunday, 0.5)]
+    weekday = "What day of the week did the president share his video remarks about the swaps?"
+    assert classify_question(weekday) is AnswerType.DATE
+    promoted = composer.typed_first(weekday, ranked, AnswerType.DATE, ComposerParams(type_window=3))
+    assert [s.row for s in promoted] == [sunday, june]
+    # A date question that names no precision takes any date or time, as before.
+    when = "When did the president share his video remarks about the swaps?"
+    kept = composer.typed_first(when, ranked, AnswerType.DATE, ComposerParams(type_window=3))
+    assert [s.row for s in kept] == [june, sunday]
+
+
 def test_names_missing_from_the_candidates_abstain_even_when_the_corpus_has_them() -> None:
     params = ComposerParams(abstain_threshold=0.3)
     elsewhere = QuestionCoverage(terms=1.0, named=1.0, candidate_named=0.25)
