@@ -301,8 +301,6 @@ def quantise_reranker_onnx(fp32_graph: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     keep = tuple(f"/layer.{layer}/" for layer in INT8_FP32_LAYERS)
-    graph = onnx.load(str(fp32_graph), load_external_data=False)
-    excluded = [n.name for n in graph.graph.node if n.op_type == "MatMul" and any(k in n.name for k in keep)]
     fd, staging_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     staging = Path(staging_name)
@@ -310,10 +308,14 @@ def quantise_reranker_onnx(fp32_graph: Path) -> Path:
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
+        graph = onnx.load(str(fp32_graph), load_external_data=False)
+        excluded = [n.name for n in graph.graph.node if n.op_type == "MatMul" and any(k in n.name for k in keep)]
         quantize_dynamic(
             str(fp32_graph), str(staging), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=excluded
         )
         staging.replace(target)
+    except Exception as exc:  # onnx and the quantiser raise many kinds; the caller needs the file named
+        raise RerankerError(f"cannot quantise the reranker graph {fp32_graph} to int8 ({exc})") from exc
     finally:
         logging.disable(previous)
         staging.unlink(missing_ok=True)

@@ -226,6 +226,16 @@ def test_the_int8_graph_is_quantised_once_and_keeps_the_fp32_order(tmp_path: Pat
     assert np.array_equal(repaired, quantised)  # quantised again from the fp32 graph
 
 
+def test_a_graph_that_cannot_be_quantised_is_named_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    from rag.reranker import quantise_reranker_onnx
+
+    graph = tmp_path / "reranker-0123456789ab.onnx"
+    graph.write_bytes(b"not a graph")
+    with pytest.raises(RerankerError, match=re.escape(f"cannot quantise the reranker graph {graph} to int8")):
+        quantise_reranker_onnx(graph)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [graph.name]
+
+
 @pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
 def test_the_onnx_runtimes_need_a_cache_dir(runtime: str) -> None:
     with pytest.raises(ValueError, match="cache_dir"):
