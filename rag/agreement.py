@@ -19,6 +19,7 @@ import re
 
 __all__ = [
     "LAST",
+    "counted_quantity",
     "counted_terms",
     "counts_asked",
     "date_granularity",
@@ -94,7 +95,7 @@ _QUANTITY_WORD = (
     r"hundreds|thousand|thousands|million|millions|billion|dozen|dozens|several|multiple|numerous|many|few|"
     r"scores"
 )
-_QUANTITY = re.compile(rf"\b(?:{_QUANTITY_WORD})\b((?:\W+\w+){{1,3}})")
+_QUANTITY = re.compile(rf"\b(?:{_QUANTITY_WORD})\b((?:\W+\w+){{1,3}})", re.IGNORECASE)
 _STEM = 5
 
 
@@ -117,15 +118,22 @@ def counted_terms(question: str) -> frozenset[str]:
     return frozenset(terms)
 
 
+def counted_quantity(counted: frozenset[str], text: str) -> tuple[int, int] | None:
+    """Where in ``text`` the first quantity stands within three words before a word of the counted
+    phrase ("multiple" in "multiple prisoner exchanges"), as (start, end); None if nowhere."""
+    if not counted:
+        return None
+    # Matched on the text itself (not a case-folded copy, whose length may differ) so the offsets hold.
+    for match in _QUANTITY.finditer(text):
+        if any(_stem(word) in counted for word in re.findall(r"\w+", match.group(1))):
+            return match.start(), match.start(1)
+    return None
+
+
 def counts_asked(counted: frozenset[str], text: str) -> float:
     """1.0 when ``text`` puts a quantity within three words before a word of the counted phrase
     ("multiple prisoner exchanges", "three rounds of talks"), else 0.0 (always 0.0 without ``counted``)."""
-    if not counted:
-        return 0.0
-    for match in _QUANTITY.finditer(text.casefold()):
-        if any(_stem(word) in counted for word in re.findall(r"\w+", match.group(1))):
-            return 1.0
-    return 0.0
+    return 0.0 if counted_quantity(counted, text) is None else 1.0
 
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"

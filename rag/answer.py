@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from rag.agreement import date_granularity, has_granularity
+from rag.agreement import counted_quantity, counted_terms, date_granularity, has_granularity
 from rag.answer_types import FACTOID, AnswerType, answer_spans, classify_question, has_cue, question_words
 from rag.answerability import AnswerabilityModel, question_features
 from rag.retrieval import QuestionCoverage, ScoredSentence
@@ -301,21 +301,27 @@ class AnswerComposer:
     ) -> Sequence[ScoredSentence]:
         """For a factoid question, the best of the ``type_window`` best sentences whose cited span holds an
         answer of the asked-for type goes first: a sentence that names no country cannot answer "Which
-        country ...?", however well it matches the question's words. A date question that asks how precise
-        ("What day of the week ...?", "In what year ...?") needs a date that precise: "on Sunday", not
-        "in the evening"."""
+        country ...?", however well it matches the question's words. Where the question says more about
+        its answer, a sentence that agrees goes before any typed one: a date as precise as asked ("What
+        day of the week ...?": "on Sunday", not "on June 2"), a quantity of what is counted ("How many
+        prisoner exchanges ...?": "multiple prisoner exchanges", not "1,200 Ukrainians")."""
         if answer_type not in FACTOID or params.type_window <= 1:
             return ranked
         asked = question_words(question)
-        granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
         sentences = self.store.sentences
 
-        def holds(row: int) -> bool:
-            return self._typed(row, answer_type, asked) and (
-                granularity is None or bool(has_granularity(granularity, sentences[row].text, asked))
-            )
+        def typed(row: int) -> bool:
+            return self._typed(row, answer_type, asked)
 
+        preferences: list[Callable[[int], bool]] = [typed]
+        granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
+        if granularity is not None:
+            preferences = [lambda row: typed(row) and bool(has_granularity(granularity, sentences[row].text, asked))]
+        counted = counted_terms(question) if answer_type is AnswerType.QUANTITY else frozenset()
+        if counted:
+            preferences.insert(0, lambda row: counted_quantity(counted, sentences[row].text) is not None)
         floor = params.type_min_share * ranked[0].score if ranked else 0.0
+        window: list[tuple[int, ScoredSentence, range]] = []
         for position, candidate in enumerate(ranked[: params.type_window]):
             if position and candidate.score < floor:
                 break
@@ -324,10 +330,13 @@ class AnswerComposer:
                 if params.complete_span
                 else (candidate.row, candidate.row)
             )
-            if any(holds(row) for row in range(first, last + 1)):
-                if position == 0:
-                    return ranked
-                return [candidate, *ranked[:position], *ranked[position + 1 :]]
+            window.append((position, candidate, range(first, last + 1)))
+        for holds in preferences:
+            for position, candidate, rows in window:
+                if any(holds(row) for row in rows):
+                    if position == 0:
+                        return ranked
+                    return [candidate, *ranked[:position], *ranked[position + 1 :]]
         return ranked
 
     # ---- completing the match -------------------------------------------------------------
@@ -404,7 +413,7 @@ class AnswerComposer:
             for span in answer_spans(answer_type, entities, text, asked):
                 candidates.append((row != lead, span))
         if not candidates:
-            return None
+            return self._counted_quantity(first, last, answer_type, question)
         anchors = [
             sentence.start + m.start()
             for m in re.finditer(r"\w+", sentence.text)
@@ -419,12 +428,27 @@ class AnswerComposer:
         _, best = min(candidates, key=distance)
         return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)
 
+    def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:
+        """For "How many X ...?" with no number in rows ``first..last``: the quantity word right before X
+        ("multiple" in "multiple prisoner exchanges"), or None."""
+        counted = counted_terms(question) if answer_type is AnswerType.QUANTITY else frozenset()
+        for row in range(first, last + 1):
+            sentence = self.store.sentences[row]
+            found = counted_quantity(counted, sentence.text)
+            if found is not None:
+                start, end = sentence.start + found[0], sentence.start + found[1]
+                text = self.store.documents[sentence.doc_id].text[start:end]
+                return ShortAnswer(text, sentence.doc_id, start, end)
+        return None
+
     def _similar(self, a: ScoredSentence, b: ScoredSentence) -> float:
         return float(self.sentence_vectors[a.row] @ self.sentence_vectors[b.row])
 
     def _select(self, ranked: Sequence[ScoredSentence], params: ComposerParams) -> list[list[ScoredSentence]]:
         """MMR selection; each group is a chosen sentence followed by its near-duplicates elsewhere."""
         best = ranked[0]
+        # The cutoff is relative to the best evidence, also when a typed sentence was put first.
+        top_score = max(s.score for s in ranked)
         groups: list[list[ScoredSentence]] = [[best]]
         pool = list(ranked[1:])
         while pool:
@@ -444,7 +468,7 @@ class AnswerComposer:
             pool = remaining
             if len(groups) >= params.max_sentences or not pool:
                 break
-            eligible = [c for c in pool if c.score >= params.relative_cutoff * best.score]
+            eligible = [c for c in pool if c.score >= params.relative_cutoff * top_score]
             if not eligible:
                 break
             chosen = max(

@@ -4,6 +4,7 @@ import pytest
 
 from rag.agreement import (
     LAST,
+    counted_quantity,
     counted_terms,
     counts_asked,
     date_granularity,
@@ -106,6 +107,21 @@ def test_a_quantity_counts_the_asked_noun_only_when_it_stands_before_it(sentence
     counted = counted_terms("How many prisoner exchanges have occurred in 2025?")
     assert counts_asked(counted, sentence) == expected
     assert counts_asked(frozenset(), sentence) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quantity"),
+    [
+        ("Ukraine and Russia have conducted multiple prisoner exchanges this year.", "multiple"),
+        ("Since May, Several exchanges of prisoners took place.", "Several"),
+        ("Straße talks: the sides carried out 5 exchanges of prisoners.", "5"),
+        ("Kyiv expects to free around 1,200 Ukrainians from captivity.", None),
+    ],
+)
+def test_the_counted_quantity_is_found_where_it_stands_in_the_text(sentence: str, quantity: str | None) -> None:
+    counted = counted_terms("How many prisoner exchanges have occurred in 2025?")
+    found = counted_quantity(counted, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == quantity
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,41 @@ def test_a_date_question_that_asks_how_precise_cites_a_date_that_precise_first(t
     assert [s.row for s in kept] == [june, sunday]
 
 
+def test_a_how_many_question_cites_the_sentence_that_counts_what_is_asked(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "swaps.txt").write_text(
+        "Swaps\n\nKyiv hopes the prisoner exchanges will free 1,200 Ukrainians.\n\nRain fell all week.\n\n"
+        "This year Ukraine and Russia have held multiple prisoner exchanges.\n",
+        encoding="utf-8",
+    )
+    pipeline, _ = QAPipeline.from_paths(
+        [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.0)
+    )
+    store = pipeline.store
+    rows = {s.text: row for row, s in enumerate(store.sentences)}
+    number = rows["Kyiv hopes the prisoner exchanges will free 1,200 Ukrainians."]
+    counting = rows["This year Ukraine and Russia have held multiple prisoner exchanges."]
+
+    def scored(row: int, score: float) -> ScoredSentence:
+        return ScoredSentence(row, store.sentences[row], score, 0.5, 1.0, 1.0)
+
+    rain = rows["Rain fell all week."]
+    question = "How many prisoner exchanges have Ukraine and Russia held this year?"
+    ranked = [scored(number, 0.9), scored(counting, 0.6), scored(rain, 0.2)]
+    answer = pipeline.composer.compose(question, ranked)
+    assert not answer.abstained
+    assert answer.citations[0].start == store.sentences[counting].start
+    # The other sentences are cut relative to the best evidence (0.9), not to the sentence put first (0.6).
+    assert [c.start for c in answer.citations] == [store.sentences[counting].start, store.sentences[number].start]
+    short = answer.short_answer
+    assert short is not None and short.text == "multiple"
+    assert store.documents[short.doc_id].text[short.start : short.end] == "multiple"
+    # A number of something else still answers when no sentence counts what is asked.
+    alone = pipeline.composer.compose(question, [scored(number, 0.9)])
+    assert alone.short_answer is not None and alone.short_answer.text == "1,200"
+
+
 def test_names_missing_from_the_candidates_abstain_even_when_the_corpus_has_them() -> None:
     params = ComposerParams(abstain_threshold=0.3)
     elsewhere = QuestionCoverage(terms=1.0, named=1.0, candidate_named=0.25)
