@@ -11,7 +11,16 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.agreement import counted_quantity, counted_terms, date_granularity, has_granularity
-from rag.answer_types import FACTOID, AnswerType, answer_spans, classify_question, has_cue, question_words
+from rag.answer_types import (
+    FACTOID,
+    AnswerType,
+    answer_spans,
+    classify_question,
+    has_cue,
+    names_a_body,
+    names_the_asked_person,
+    question_words,
+)
 from rag.answerability import AnswerabilityModel, question_features
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
@@ -420,10 +429,15 @@ class AnswerComposer:
             if len(m.group(0)) > 3 and m.group(0).casefold() in asked
         ] or [sentence.start]
 
-        def distance(item: tuple[bool, Any]) -> tuple[bool, int, int]:
+        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
             outside, span = item
+            # For "who": a person before a body, and anyone before the person the question names.
+            found = text[span.start : span.end]
+            unlikely = answer_type is AnswerType.PERSON and (
+                names_a_body(span.label, found) or names_the_asked_person(found, question)
+            )
             specific = 0 if span.label != "NAME" else 1
-            return outside, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
+            return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 
         _, best = min(candidates, key=distance)
         return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)

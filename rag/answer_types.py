@@ -19,6 +19,8 @@ __all__ = [
     "answer_spans",
     "classify_question",
     "has_cue",
+    "names_a_body",
+    "names_the_asked_person",
     "question_words",
 ]
 
@@ -112,6 +114,9 @@ _REASON_CUES = re.compile(
 )
 _LIST_CUES = re.compile(r"(?:\b(?:includ(?:e|es|ed|ing)|such as|namely|among them|as well as)\b|:|—|;|, and\b)", re.I)
 _NUMBER = re.compile(r"\d")
+_ORGANISATION_WORDS = re.compile(
+    rf"\b(?:{_ORG_NOUNS}|office|government|parliament|assembly|commission|security|intelligence)\b", re.I
+)
 
 
 def classify_question(question: str) -> AnswerType:
@@ -165,6 +170,31 @@ def answer_spans(
         if _novel(text, asked):
             spans.append(TypedSpan(entity.start, entity.end, entity.label))
     return spans
+
+
+def names_a_body(label: str, text: str) -> bool:
+    """Whether an entity the tagger did not call a person reads as a body, not a person ("the National
+    Security Council"): a "who" question's short answer prefers a person when the span has both."""
+    return label != "PERSON" and bool(_ORGANISATION_WORDS.search(text))
+
+
+def names_the_asked_person(text: str, question: str) -> bool:
+    """Whether an entity is the person the question itself names, so not who it asks about: "Rustem
+    Umerov" for "... the chief Umerov met" or "Volodymyr Zelenskyy" for "Who did Zelenskyy meet?" (the
+    surname is the question's, with no other first name before it); "Nicolas Chopin" is not "Frédéric
+    Chopin"."""
+    words = re.findall(r"\w+", text)
+    if not words or len(words[-1]) < 4:
+        return False
+    surname = words[-1].casefold()
+    named = re.findall(r"\w+", question)
+    for position, word in enumerate(named):
+        if word.casefold() != surname:
+            continue
+        before = named[position - 1] if position else ""
+        if not before[:1].isupper() or position == 0 or before in words:
+            return True
+    return False
 
 
 def has_cue(answer_type: AnswerType, text: str) -> bool:

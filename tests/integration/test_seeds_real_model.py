@@ -68,6 +68,25 @@ def test_factual_questions_put_the_answer_in_the_first_sentence(
     assert_citations_verbatim(body, article_texts(real_pipeline))
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # The sentence also names "the National Security" (tagged like a name) and Umerov, whom the question names.
+        ("With whom did Rustem Umerov discuss the exchange of 1,000 people?", "Medinsky"),
+        # Zelenskyy is in the sentence too, but the question names him.
+        ("Who did Zelenskyy hold a press conference with about resuming the exchanges?", "Recep Tayyip Erdoğan"),
+    ],
+)
+def test_a_who_question_gets_a_person_the_question_does_not_name(
+    real_client: TestClient, real_pipeline: QAPipeline, question: str, expected: str
+) -> None:
+    body = real_client.post("/ask", json={"question": question}).json()
+    assert not body["abstained"]
+    short = body["short_answer"]
+    assert short is not None and short["text"] == expected
+    assert real_pipeline.store.documents[short["doc_id"]].text[short["start"] : short["end"]] == expected
+
+
 def test_search_with_the_real_model(real_client: TestClient) -> None:
     hits = real_client.get("/search", params={"q": "swap of captives brokered by Turkey", "k": 5}).json()["hits"]
     assert any("Istanbul" in h["text"] or "Türkiye" in h["text"] for h in hits[:3])

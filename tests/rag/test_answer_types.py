@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import AnswerType, answer_spans, classify_question, has_cue, question_words
+from rag.answer_types import (
+    AnswerType,
+    answer_spans,
+    classify_question,
+    has_cue,
+    names_a_body,
+    names_the_asked_person,
+    question_words,
+)
 from rag.entities import Entity
 
 
@@ -49,3 +57,25 @@ def test_reason_and_list_cues() -> None:
     assert not has_cue(AnswerType.REASON, "The vote was delayed.")
     assert has_cue(AnswerType.LIST, "This includes the wounded and the seriously ill.")
     assert not has_cue(AnswerType.DATE, "because")
+
+
+@pytest.mark.parametrize(
+    ("entity", "question", "expected"),
+    [
+        ("Rustem Umerov", "What is the name of the Turkish intelligence chief Umerov met?", True),
+        ("Volodymyr Zelenskyy", "Who did Zelenskyy hold a press conference with?", True),
+        ("Rustem Umerov", "With whom did Rustem Umerov discuss the exchange?", True),
+        ("Nicolas Chopin", "Who was Frédéric Chopin's father?", False),
+        ("Medinsky", "With whom did Rustem Umerov discuss the exchange?", False),
+        ("Li", "Who did Li meet?", False),
+    ],
+)
+def test_the_person_the_question_names_is_told_from_another(entity: str, question: str, expected: bool) -> None:
+    assert names_the_asked_person(entity, question) is expected
+
+
+def test_a_body_tagged_like_a_name_is_not_read_as_a_person() -> None:
+    assert names_a_body("ORG", "the National Security Council")
+    assert names_a_body("NAME", "Ministry of Defence")
+    assert not names_a_body("PERSON", "Security Council")  # the tagger said person: believe it
+    assert not names_a_body("ORG", "Medinsky")
