@@ -242,6 +242,20 @@ class CrossEncoderReranker:
         return 1.0 / (1.0 + np.exp(-self.logits(question, passages)))
 
 
+def _recorded(target: Path, record_path: Path, expected: dict[str, Any]) -> bool:
+    """Whether ``target`` is the file its sidecar JSON describes: the ``expected`` fields and its sha256."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(record, dict)
+        and all(record.get(key) == value for key, value in expected.items())
+        and target.is_file()
+        and record.get("sha256") == file_sha256(target)
+    )
+
+
 def export_reranker_onnx(cache_dir: Path, tensors: dict[str, Any], meta: dict[str, Any], where: str) -> Path:
     """``reranker-<digest>.onnx`` in ``cache_dir``: the merged model's token states, exported once.
 
@@ -249,16 +263,7 @@ def export_reranker_onnx(cache_dir: Path, tensors: dict[str, Any], meta: dict[st
     digest = str(meta.get("digest", "unversioned"))
     target = cache_dir / f"reranker-{digest}.onnx"
     record_path = cache_dir / f"reranker-{digest}.json"
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    if (
-        isinstance(record, dict)
-        and record.get("export_version") == ONNX_EXPORT_VERSION
-        and target.is_file()
-        and record.get("sha256") == file_sha256(target)
-    ):
+    if _recorded(target, record_path, {"export_version": ONNX_EXPORT_VERSION}):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     model = merged_model(tensors, meta, where)
@@ -284,18 +289,12 @@ def quantise_reranker_onnx(fp32_graph: Path) -> Path:
     target = fp32_graph.with_name(f"{fp32_graph.stem}-int8.onnx")
     record_path = target.with_suffix(".json")
     source_hash = file_sha256(fp32_graph)
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    if (
-        isinstance(record, dict)
-        and record.get("export_version") == INT8_EXPORT_VERSION
-        and record.get("source_sha256") == source_hash
-        and record.get("fp32_layers") == list(INT8_FP32_LAYERS)
-        and target.is_file()
-        and record.get("sha256") == file_sha256(target)
-    ):
+    expected = {
+        "export_version": INT8_EXPORT_VERSION,
+        "source_sha256": source_hash,
+        "fp32_layers": list(INT8_FP32_LAYERS),
+    }
+    if _recorded(target, record_path, expected):
         return target
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -155,96 +155,75 @@ def test_a_factoid_question_gets_no_partial_answer() -> None:
     assert AnswerComposer.support_of(0.35, covered, params, factoid=True) == "answer"
 
 
+class OneArticle:
+    """A pipeline over one article of the given paragraphs, and its sentences by text, for composer tests."""
+
+    def __init__(self, tmp_path: Path, title: str, paragraphs: list[str], **composer: float) -> None:
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        (corpus / "article.txt").write_text("\n\n".join([title, *paragraphs]) + "\n", encoding="utf-8")
+        self.pipeline, _ = QAPipeline.from_paths(
+            [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(**composer)
+        )
+        self.store = self.pipeline.store
+        self.composer = self.pipeline.composer
+        self.rows = {s.text: row for row, s in enumerate(self.store.sentences)}
+
+    def scored(self, text: str, score: float) -> ScoredSentence:
+        """The sentence ``text`` as the ranker would hand it to the composer, with ``score``."""
+        row = self.rows[text]
+        return ScoredSentence(row, self.store.sentences[row], score, 0.5, 1.0, 1.0)
+
+
 def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "talks.txt").write_text(
-        "Talks\n\nThe prisoner exchange talks were long and hard.\n\nRain fell all week.\n\n"
-        "The talks were hosted in Ankara this spring.\n",
-        encoding="utf-8",
-    )
-    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
-    composer = pipeline.composer
-    rows = {s.text: row for row, s in enumerate(pipeline.store.sentences)}
-    untyped = rows["The prisoner exchange talks were long and hard."]
-    typed = rows["The talks were hosted in Ankara this spring."]
-
-    def scored(row: int, score: float) -> ScoredSentence:
-        return ScoredSentence(row, pipeline.store.sentences[row], score, 0.5, 1.0, 1.0)
-
-    ranked = [scored(untyped, 0.9), scored(typed, 0.5)]
+    untyped, typed = "The prisoner exchange talks were long and hard.", "The talks were hosted in Ankara this spring."
+    article = OneArticle(tmp_path, "Talks", [untyped, "Rain fell all week.", typed])
+    composer = article.composer
+    ranked = [article.scored(untyped, 0.9), article.scored(typed, 0.5)]
     question = "In which city were the prisoner exchange talks hosted?"
     assert classify_question(question) is AnswerType.PLACE
     promoted = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=3))
-    assert [s.row for s in promoted] == [typed, untyped]
+    assert [s.sentence.text for s in promoted] == [typed, untyped]
     kept = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=1))
-    assert [s.row for s in kept] == [untyped, typed]
+    assert [s.sentence.text for s in kept] == [untyped, typed]
     broad = composer.typed_first("Describe the talks.", ranked, AnswerType.DESCRIPTION, ComposerParams())
-    assert [s.row for s in broad] == [untyped, typed]
+    assert [s.sentence.text for s in broad] == [untyped, typed]
 
 
 def test_a_date_question_that_asks_how_precise_cites_a_date_that_precise_first(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "address.txt").write_text(
-        "Address\n\nThe president spoke about the swaps in a video address on June 2.\n\n"
-        "Rain fell all week.\n\nThe video message about the swaps was posted on Sunday.\n",
-        encoding="utf-8",
-    )
-    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
-    composer = pipeline.composer
-    rows = {s.text: row for row, s in enumerate(pipeline.store.sentences)}
-    june = rows["The president spoke about the swaps in a video address on June 2."]
-    sunday = rows["The video message about the swaps was posted on Sunday."]
-    store = pipeline.store
-    assert composer._typed(june, AnswerType.DATE, frozenset())  # a date, but not a weekday
-
-    def scored(row: int, score: float) -> ScoredSentence:
-        return ScoredSentence(row, store.sentences[row], score, 0.5, 1.0, 1.0)
-
-    ranked = [scored(june, 0.9), scored(sunday, 0.5)]
+    june = "The president spoke about the swaps in a video address on June 2."
+    sunday = "The video message about the swaps was posted on Sunday."
+    article = OneArticle(tmp_path, "Address", [june, "Rain fell all week.", sunday])
+    composer = article.composer
+    assert composer._typed(article.rows[june], AnswerType.DATE, frozenset())  # a date, but not a weekday
+    ranked = [article.scored(june, 0.9), article.scored(sunday, 0.5)]
     weekday = "What day of the week did the president share his video remarks about the swaps?"
     assert classify_question(weekday) is AnswerType.DATE
     promoted = composer.typed_first(weekday, ranked, AnswerType.DATE, ComposerParams(type_window=3))
-    assert [s.row for s in promoted] == [sunday, june]
+    assert [s.sentence.text for s in promoted] == [sunday, june]
     # A date question that names no precision takes any date or time, as before.
     when = "When did the president share his video remarks about the swaps?"
     kept = composer.typed_first(when, ranked, AnswerType.DATE, ComposerParams(type_window=3))
-    assert [s.row for s in kept] == [june, sunday]
+    assert [s.sentence.text for s in kept] == [june, sunday]
 
 
 def test_a_how_many_question_cites_the_sentence_that_counts_what_is_asked(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "swaps.txt").write_text(
-        "Swaps\n\nKyiv hopes the prisoner exchanges will free 1,200 Ukrainians.\n\nRain fell all week.\n\n"
-        "This year Ukraine and Russia have held multiple prisoner exchanges.\n",
-        encoding="utf-8",
-    )
-    pipeline, _ = QAPipeline.from_paths(
-        [corpus], tmp_path / "idx", embedder=HashingEmbedder(), composer=ComposerParams(abstain_threshold=0.0)
-    )
-    store = pipeline.store
-    rows = {s.text: row for row, s in enumerate(store.sentences)}
-    number = rows["Kyiv hopes the prisoner exchanges will free 1,200 Ukrainians."]
-    counting = rows["This year Ukraine and Russia have held multiple prisoner exchanges."]
-
-    def scored(row: int, score: float) -> ScoredSentence:
-        return ScoredSentence(row, store.sentences[row], score, 0.5, 1.0, 1.0)
-
-    rain = rows["Rain fell all week."]
+    number = "Kyiv hopes the prisoner exchanges will free 1,200 Ukrainians."
+    counting = "This year Ukraine and Russia have held multiple prisoner exchanges."
+    rain = "Rain fell all week."
+    article = OneArticle(tmp_path, "Swaps", [number, rain, counting], abstain_threshold=0.0)
+    store = article.store
     question = "How many prisoner exchanges have Ukraine and Russia held this year?"
-    ranked = [scored(number, 0.9), scored(counting, 0.6), scored(rain, 0.2)]
-    answer = pipeline.composer.compose(question, ranked)
+    ranked = [article.scored(number, 0.9), article.scored(counting, 0.6), article.scored(rain, 0.2)]
+    answer = article.composer.compose(question, ranked)
     assert not answer.abstained
-    assert answer.citations[0].start == store.sentences[counting].start
     # The other sentences are cut relative to the best evidence (0.9), not to the sentence put first (0.6).
-    assert [c.start for c in answer.citations] == [store.sentences[counting].start, store.sentences[number].start]
+    assert [c.text for c in answer.citations] == [counting, number]
     short = answer.short_answer
     assert short is not None and short.text == "multiple"
     assert store.documents[short.doc_id].text[short.start : short.end] == "multiple"
     # A number of something else still answers when no sentence counts what is asked.
-    alone = pipeline.composer.compose(question, [scored(number, 0.9)])
+    alone = article.composer.compose(question, [article.scored(number, 0.9)])
     assert alone.short_answer is not None and alone.short_answer.text == "1,200"
 
 
