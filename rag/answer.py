@@ -330,19 +330,24 @@ class AnswerComposer:
         if counted:
             preferences.insert(0, lambda row: counted_quantity(counted, sentences[row].text) is not None)
         floor = params.type_min_share * ranked[0].score if ranked else 0.0
-        window: list[tuple[int, ScoredSentence, range]] = []
+        window: list[ScoredSentence] = []
         for position, candidate in enumerate(ranked[: params.type_window]):
             if position and candidate.score < floor:
                 break
-            first, last = (
-                self.completed_span(candidate.row, answer_type, asked)
-                if params.complete_span
-                else (candidate.row, candidate.row)
-            )
-            window.append((position, candidate, range(first, last + 1)))
+            window.append(candidate)
+        spans: dict[int, range] = {}
+
+        def cited_rows(position: int) -> range:
+            """The rows the candidate's cited span covers, worked out once and only when asked for."""
+            if position not in spans:
+                row = window[position].row
+                first, last = self.completed_span(row, answer_type, asked) if params.complete_span else (row, row)
+                spans[position] = range(first, last + 1)
+            return spans[position]
+
         for holds in preferences:
-            for position, candidate, rows in window:
-                if any(holds(row) for row in rows):
+            for position, candidate in enumerate(window):
+                if any(holds(row) for row in cited_rows(position)):
                     if position == 0:
                         return ranked
                     return [candidate, *ranked[:position], *ranked[position + 1 :]]

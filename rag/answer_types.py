@@ -192,7 +192,7 @@ def names_the_asked_person(text: str, question: str) -> bool:
         if word.casefold() != surname:
             continue
         before = named[position - 1] if position else ""
-        if not before[:1].isupper() or position == 0 or before in words:
+        if not before[:1].isupper() or before in words:
             return True
     return False
 
