@@ -22,6 +22,7 @@ from rag.answer_types import (
     question_words,
 )
 from rag.answerability import AnswerabilityModel, question_features
+from rag.places import is_country
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
 
@@ -436,11 +437,13 @@ class AnswerComposer:
 
         def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
             outside, span = item
-            # For "who": a person before a body, and anyone before the person the question names.
+            # For "who": a person before a body, and anyone before the person the question names; for
+            # "which country": a country before any other place.
             found = text[span.start : span.end]
-            unlikely = answer_type is AnswerType.PERSON and (
-                names_a_body(span.label, found) or names_the_asked_person(found, question)
-            )
+            unlikely = (
+                answer_type is AnswerType.PERSON
+                and (names_a_body(span.label, found) or names_the_asked_person(found, question))
+            ) or (answer_type is AnswerType.COUNTRY and not is_country(found))
             specific = 0 if span.label != "NAME" else 1
             return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rag.entities import Entity
+from rag.places import is_country
 
 __all__ = [
     "AnswerType",
@@ -31,6 +32,10 @@ class AnswerType(StrEnum):
     PERSON = "person"
     ORGANISATION = "organisation"
     PLACE = "place"
+    CITY = "city"
+    """A place that is not a country ("Which city ...?", "In what town ...?")."""
+    COUNTRY = "country"
+    """A place asked for as a country ("Which country ...?"): a country's name answers before any other."""
     REASON = "reason"
     LIST = "list"
     YES_NO = "yes_no"
@@ -47,6 +52,8 @@ LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.PERSON: frozenset({"PERSON", "ORG", "NAME"}),
     AnswerType.ORGANISATION: frozenset({"ORG", "NORP", "NAME"}),
     AnswerType.PLACE: frozenset({"GPE", "LOC", "FAC", "NAME"}),
+    AnswerType.CITY: frozenset({"GPE", "LOC", "FAC", "NAME"}),
+    AnswerType.COUNTRY: frozenset({"GPE", "LOC", "NAME"}),
     AnswerType.ENTITY: frozenset(
         {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "LAW", "EVENT", "PRODUCT", "WORK_OF_ART", "LANGUAGE", "NAME"}
     ),
@@ -93,6 +100,8 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
         ),
         AnswerType.LIST,
     ),
+    (re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|village|villages)\b"), AnswerType.CITY),
+    (re.compile(r"\b(?:which|what) (?:\w+ )?(?:country|countries|nation)\b"), AnswerType.COUNTRY),
     (re.compile(rf"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
     (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{_ORG_NOUNS})\b"), AnswerType.ORGANISATION),
     (
@@ -167,6 +176,8 @@ def answer_spans(
         text = document_text[entity.start : entity.end]
         if answer_type is AnswerType.QUANTITY and not _NUMBER.search(text) and text.casefold() in {"one", "a", "an"}:
             continue  # "one" is rarely the count asked for
+        if answer_type is AnswerType.CITY and is_country(text):
+            continue  # a country is never the city asked for
         if _novel(text, asked):
             spans.append(TypedSpan(entity.start, entity.end, entity.label))
     return spans

@@ -176,18 +176,36 @@ class OneArticle:
 
 
 def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_path: Path) -> None:
-    untyped, typed = "The prisoner exchange talks were long and hard.", "The talks were hosted in Ankara this spring."
-    article = OneArticle(tmp_path, "Talks", [untyped, "Rain fell all week.", typed])
+    untyped = "The prisoner exchange talks were long and hard."
+    country = "The prisoner exchange talks were hosted in Turkey."
+    city = "The talks were hosted in Ankara this spring."
+    article = OneArticle(tmp_path, "Talks", [untyped, country, "Rain fell all week.", city])
     composer = article.composer
-    ranked = [article.scored(untyped, 0.9), article.scored(typed, 0.5)]
+    ranked = [article.scored(untyped, 0.9), article.scored(country, 0.7), article.scored(city, 0.5)]
     question = "In which city were the prisoner exchange talks hosted?"
-    assert classify_question(question) is AnswerType.PLACE
-    promoted = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=3))
-    assert [s.sentence.text for s in promoted] == [typed, untyped]
-    kept = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=1))
-    assert [s.sentence.text for s in kept] == [untyped, typed]
+    assert classify_question(question) is AnswerType.CITY
+    # A country is a place, but not the city asked for.
+    promoted = composer.typed_first(question, ranked, AnswerType.CITY, ComposerParams(type_window=3))
+    assert [s.sentence.text for s in promoted] == [city, untyped, country]
+    place = composer.typed_first(question, ranked, AnswerType.PLACE, ComposerParams(type_window=3))
+    assert [s.sentence.text for s in place] == [country, untyped, city]
+    kept = composer.typed_first(question, ranked, AnswerType.CITY, ComposerParams(type_window=1))
+    assert [s.sentence.text for s in kept] == [untyped, country, city]
     broad = composer.typed_first("Describe the talks.", ranked, AnswerType.DESCRIPTION, ComposerParams())
-    assert [s.sentence.text for s in broad] == [untyped, typed]
+    assert [s.sentence.text for s in broad] == [untyped, country, city]
+
+
+def test_a_country_question_answers_with_the_country_not_its_capital(tmp_path: Path) -> None:
+    both = "Officials in Ankara said that Türkiye will host the next round of talks."
+    article = OneArticle(tmp_path, "Talks", [both, "Rain fell all week."], abstain_threshold=0.0)
+    question = "Which country will host the next round of talks?"
+    assert classify_question(question) is AnswerType.COUNTRY
+    answer = article.composer.compose(question, [article.scored(both, 0.9)])
+    assert answer.short_answer is not None and answer.short_answer.text == "Türkiye"
+    assert answer.answer_type == "country"
+    # "Where ...?" takes any place: the one nearest the question's words.
+    where = article.composer.compose("Where did officials speak?", [article.scored(both, 0.9)])
+    assert where.short_answer is not None and where.short_answer.text == "Ankara"
 
 
 def test_a_date_question_that_asks_how_precise_cites_a_date_that_precise_first(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from rag.answer_types import (
     question_words,
 )
 from rag.entities import Entity
+from rag.places import is_country
 
 
 @pytest.mark.parametrize(
@@ -24,7 +25,10 @@ from rag.entities import Entity
         ("Who mediated the Istanbul agreements?", AnswerType.PERSON),
         ("Which Russian official did Umerov meet?", AnswerType.PERSON),
         ("Which organisation runs the camps?", AnswerType.ORGANISATION),
-        ("Which country offered to host the talks?", AnswerType.PLACE),
+        ("Which country offered to host the talks?", AnswerType.COUNTRY),
+        ("In which Ukrainian city will the meeting be held?", AnswerType.CITY),
+        ("What town did the convoy reach?", AnswerType.CITY),
+        ("Which region was shelled?", AnswerType.PLACE),
         ("Where will the leaders meet?", AnswerType.PLACE),
         ("Why does the council want the vote before March?", AnswerType.REASON),
         ("What categories of prisoners were prioritised?", AnswerType.LIST),
@@ -50,6 +54,34 @@ def test_answer_spans_skip_entities_the_question_already_names() -> None:
     asked = question_words("How many soldiers did Ukraine and Russia swap?")
     assert [text[s.start : s.end] for s in answer_spans(AnswerType.QUANTITY, entities, text, asked)] == ["84"]
     assert answer_spans(AnswerType.DESCRIPTION, entities, text, asked) == []
+
+
+def test_a_city_question_is_not_answered_by_a_country() -> None:
+    text = "Umerov visited Turkey and met Fidan in Ankara; Singapore hosted the next round."
+    entities = [Entity(15, 21, "GPE"), Entity(39, 45, "GPE"), Entity(47, 56, "GPE")]
+    asked = question_words("In which city did Umerov meet Fidan?")
+    assert [text[s.start : s.end] for s in answer_spans(AnswerType.CITY, entities, text, asked)] == [
+        "Ankara",
+        "Singapore",
+    ]
+    assert len(answer_spans(AnswerType.PLACE, entities, text, asked)) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Türkiye", True),
+        ("Turkey", True),
+        ("the United Kingdom", True),
+        ("Russia", True),
+        ("Iran", True),
+        ("Ankara", False),
+        ("Singapore", False),
+        ("Kyiv", False),
+    ],
+)
+def test_country_names(name: str, expected: bool) -> None:
+    assert is_country(name) is expected
 
 
 def test_reason_and_list_cues() -> None:
