@@ -170,7 +170,9 @@ _BACK_REFERENCE = re.compile(
     r"^[\"“‘']?(?:(?:And|But|So|Yet|Still|Also) )?(?:[Hh]e|[Ss]he|[Ii]t|[Tt]hey|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|"
     r"[Hh]is|[Hh]er|[Ii]ts|[Tt]heir|[Ss]uch|[Tt]here|"
     r"The (?:move|decision|deal|agreement|plan|proposal|show|step|process|exchange|swap|talks|meeting|report|"
-    r"statement|figure|number|list|group|measure|initiative|effort|goal|aim|reason|idea))\b"
+    r"statement|figure|number|list|group|measure|initiative|effort|goal|aim|reason|idea)|"
+    # "... earlier rounds of negotiations. The first round, held on May 16, ...": one of those just named.
+    r"The (?:first|second|third|fourth|fifth|last|final|latest|next|other) \w+)\b"
 )
 _FORWARD_CUE = re.compile(
     r"^[\"“‘']?(?:This includes|These include|They include|Those include|Among them|That is because|"

@@ -252,3 +252,17 @@ def test_names_missing_from_the_candidates_abstain_even_when_the_corpus_has_them
     assert AnswerComposer.support_of(0.6, elsewhere, params) == "none"
     assert AnswerComposer.support_of(0.6, here, params) == "answer"
     assert AnswerComposer.support_of(0.6, elsewhere, ComposerParams(min_candidate_named=0.0)) == "answer"
+
+
+def test_a_sentence_naming_one_of_several_just_mentioned_completes_the_match(tmp_path: Path) -> None:
+    lead = "This planned exchange follows earlier rounds of negotiations in Istanbul."
+    first_round = "The first round, held on May 16, resulted in an agreement on a swap."
+    article = OneArticle(tmp_path, "Talks", [f"{lead} {first_round}", "Rain fell all week."], abstain_threshold=0.0)
+    answer = article.composer.compose(
+        "When did the opening round of the negotiations take place?", [article.scored(lead, 0.9)]
+    )
+    assert answer.citations[0].text == f"{lead} {first_round}"
+    assert answer.short_answer is not None and answer.short_answer.text == "May 16"
+    # A reason question is not completed by it: the lead has no reason, and neither has the next sentence.
+    reason = article.composer.compose("Why were there rounds of negotiations?", [article.scored(lead, 0.9)])
+    assert reason.citations[0].text == lead
