@@ -449,6 +449,17 @@ class AnswerComposer:
             specific = 0 if span.label != "NAME" else 1
             return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 
+        if answer_type is AnswerType.PERSON:
+            # Only the person the question itself names: whoever it asks about is not in the span. A body
+            # may answer "who" and share a word with the question ("the Court of Justice of the European Union").
+            candidates = [
+                (outside, span)
+                for outside, span in candidates
+                if names_a_body(span.label, text[span.start : span.end])
+                or not names_the_asked_person(text[span.start : span.end], question)
+            ]
+            if not candidates:
+                return None
         _, best = min(candidates, key=distance)
         return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)
 

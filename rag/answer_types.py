@@ -193,7 +193,7 @@ def names_the_asked_person(text: str, question: str) -> bool:
     """Whether an entity is the person the question itself names, so not who it asks about: "Rustem
     Umerov" for "... the chief Umerov met" or "Volodymyr Zelenskyy" for "Who did Zelenskyy meet?" (the
     surname is the question's, with no other first name before it); "Nicolas Chopin" is not "Frédéric
-    Chopin"."""
+    Chopin", and "David G. Booth" is not the "Booth School of Business" a question names."""
     words = re.findall(r"\w+", text)
     if not words or len(words[-1]) < 4:
         return False
@@ -203,6 +203,9 @@ def names_the_asked_person(text: str, question: str) -> bool:
         if word.casefold() != surname:
             continue
         before = named[position - 1] if position else ""
+        after = named[position + 1] if position + 1 < len(named) else ""
+        if after[:1].isupper():
+            continue  # part of a longer name: "Booth" in "the Booth School of Business" is not David Booth
         if not before[:1].isupper() or before in words:
             return True
     return False

@@ -266,3 +266,24 @@ def test_a_sentence_naming_one_of_several_just_mentioned_completes_the_match(tmp
     # A reason question is not completed by it: the lead has no reason, and neither has the next sentence.
     reason = article.composer.compose("Why were there rounds of negotiations?", [article.scored(lead, 0.9)])
     assert reason.citations[0].text == lead
+
+
+def test_a_who_question_whose_span_names_only_the_asked_person_is_abstained(tmp_path: Path) -> None:
+    unnamed = "Rustem Umerov met the Turkish intelligence chief on Monday."
+    named = "Rustem Umerov met the intelligence chief Ibrahim Kalin on Tuesday."
+    article = OneArticle(tmp_path, "Visit", [unnamed, "Rain fell all week.", named], abstain_threshold=0.0)
+    question = "What is the name of the Turkish intelligence chief Umerov met?"
+    assert classify_question(question) is AnswerType.PERSON
+    absent = article.composer.compose(question, [article.scored(unnamed, 0.9)])
+    assert absent.abstained and absent.short_answer is None
+    present = article.composer.compose(question, [article.scored(named, 0.9)])
+    assert not present.abstained
+    assert present.short_answer is not None and present.short_answer.text == "Ibrahim Kalin"
+
+
+def test_a_body_sharing_a_word_with_the_question_still_answers_who(tmp_path: Path) -> None:
+    law = "European Union law is applied by the Court of Justice of the European Union."
+    article = OneArticle(tmp_path, "Law", [law, "Rain fell all week."], abstain_threshold=0.0)
+    answer = article.composer.compose("Who applies European Union law?", [article.scored(law, 0.9)])
+    assert answer.short_answer is not None
+    assert answer.short_answer.text == "Court of Justice of the European Union"

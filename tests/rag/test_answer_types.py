@@ -100,6 +100,7 @@ def test_reason_and_list_cues() -> None:
         ("Nicolas Chopin", "Who was Frédéric Chopin's father?", False),
         ("Medinsky", "With whom did Rustem Umerov discuss the exchange?", False),
         ("Li", "Who did Li meet?", False),
+        ("David G. Booth", "Who made a large donation to the university's Booth School of Business?", False),
     ],
 )
 def test_the_person_the_question_names_is_told_from_another(entity: str, question: str, expected: bool) -> None:
