@@ -22,7 +22,7 @@ from rag.answer_types import (
     question_words,
 )
 from rag.answerability import AnswerabilityModel, question_features
-from rag.places import is_country
+from rag.places import is_country, is_state
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
 
@@ -186,6 +186,15 @@ _QUOTE = re.compile(r"[\"“”]")
 MAX_COMPLETED_CHARS = 700
 
 
+def _is_kind(answer_type: AnswerType, text: str) -> bool:
+    """Whether a place entity is of the kind a country or state question asks for (any entity otherwise)."""
+    if answer_type is AnswerType.COUNTRY:
+        return is_country(text)
+    if answer_type is AnswerType.STATE:
+        return is_state(text)
+    return True
+
+
 def _normalised(text: str) -> str:
     return re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
@@ -329,6 +338,8 @@ class AnswerComposer:
         granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
         if granularity is not None:
             preferences = [lambda row: typed(row) and bool(has_granularity(granularity, sentences[row].text, asked))]
+        if answer_type is AnswerType.STATE:
+            preferences.insert(0, lambda row: self._holds_kind(row, answer_type, asked))
         counted = counted_terms(question) if answer_type is AnswerType.QUANTITY else frozenset()
         if counted:
             preferences.insert(0, lambda row: counted_quantity(counted, sentences[row].text) is not None)
@@ -375,6 +386,16 @@ class AnswerComposer:
         if answer_type in FACTOID:
             return bool(answer_spans(answer_type, entities, text, asked))
         return has_cue(answer_type, sentence.text)
+
+    def _holds_kind(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> bool:
+        """Whether the sentence at ``row`` holds a place of the narrower kind asked for (a state)."""
+        sentence = self.store.sentences[row]
+        entities = self.store.entities[row] if row < len(self.store.entities) else ()
+        text = self.store.documents[sentence.doc_id].text
+        return any(
+            _is_kind(answer_type, text[span.start : span.end])
+            for span in answer_spans(answer_type, entities, text, asked)
+        )
 
     def completed_span(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> tuple[int, int]:
         """The first and last sentence rows of the cited span for the sentence at ``row``.
@@ -445,7 +466,7 @@ class AnswerComposer:
             unlikely = (
                 answer_type is AnswerType.PERSON
                 and (names_a_body(span.label, found) or names_the_asked_person(found, question))
-            ) or (answer_type is AnswerType.COUNTRY and not is_country(found))
+            ) or not _is_kind(answer_type, found)
             specific = 0 if span.label != "NAME" else 1
             return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 

@@ -36,6 +36,8 @@ class AnswerType(StrEnum):
     """A place that is not a country ("Which city ...?", "In what town ...?")."""
     COUNTRY = "country"
     """A place asked for as a country ("Which country ...?"): a country's name answers before any other."""
+    STATE = "state"
+    """A place asked for as a state or province: a state's or a country's name answers before any other."""
     REASON = "reason"
     LIST = "list"
     YES_NO = "yes_no"
@@ -54,6 +56,7 @@ LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.PLACE: frozenset({"GPE", "LOC", "FAC", "NAME"}),
     AnswerType.CITY: frozenset({"GPE", "LOC", "FAC", "NAME"}),
     AnswerType.COUNTRY: frozenset({"GPE", "LOC", "NAME"}),
+    AnswerType.STATE: frozenset({"GPE", "LOC", "NAME"}),
     AnswerType.ENTITY: frozenset(
         {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "LAW", "EVENT", "PRODUCT", "WORK_OF_ART", "LANGUAGE", "NAME"}
     ),
@@ -102,6 +105,7 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     ),
     (re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|village|villages)\b"), AnswerType.CITY),
     (re.compile(r"\b(?:which|what) (?:\w+ )?(?:country|countries|nation)\b"), AnswerType.COUNTRY),
+    (re.compile(r"\b(?:which|what) (?:\w+ )?(?:state|states|province)\b"), AnswerType.STATE),
     (re.compile(rf"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
     (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{_ORG_NOUNS})\b"), AnswerType.ORGANISATION),
     (

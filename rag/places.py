@@ -1,4 +1,5 @@
-"""Whether a place name names a country, so that "Which city ...?" is not answered with "Turkey".
+"""Whether a place name names a country, so that "Which city ...?" is not answered with "Turkey", or a
+state ("Which state ...?": "Arizona" before "Glendale").
 
 The names come from ISO 3166 (the ``pycountry`` package: each country's name, its short form before a
 comma, its common and official names) plus the everyday forms ISO does not list ("Russia", "Turkey",
@@ -13,7 +14,7 @@ from functools import cache
 
 import pycountry
 
-__all__ = ["is_country"]
+__all__ = ["is_country", "is_state"]
 
 _EVERYDAY_NAMES = (
     "Russia", "Turkey", "Turkiye", "Britain", "Great Britain", "UK", "U.K.", "England", "Scotland", "Wales",
@@ -48,3 +49,14 @@ def _country_names() -> frozenset[str]:
 def is_country(text: str) -> bool:
     """Whether ``text`` ("Türkiye", "the United Kingdom", "Russia") is the name of a country."""
     return _key(text) in _country_names()
+
+
+@cache
+def _state_names() -> frozenset[str]:
+    return frozenset(_key(s.name) for s in pycountry.subdivisions if s.type == "State")
+
+
+def is_state(text: str) -> bool:
+    """Whether ``text`` names a state: a country, or a region ISO 3166-2 calls a state ("Arizona", "Bavaria")."""
+    key = _key(text)
+    return key in _state_names() or key in _country_names()

@@ -287,3 +287,18 @@ def test_a_body_sharing_a_word_with_the_question_still_answers_who(tmp_path: Pat
     answer = article.composer.compose("Who applies European Union law?", [article.scored(law, 0.9)])
     assert answer.short_answer is not None
     assert answer.short_answer.text == "Court of Justice of the European Union"
+
+
+def test_a_state_question_cites_first_a_sentence_that_names_a_state(tmp_path: Path) -> None:
+    city = "The memorial service for the activist will be held in Glendale."
+    state = "Organisers said the service will take place in Arizona on Sunday."
+    article = OneArticle(tmp_path, "Memorial", [city, "Rain fell all week.", state], abstain_threshold=0.0)
+    question = "In which state will the memorial service for the activist be held?"
+    assert classify_question(question) is AnswerType.STATE
+    ranked = [article.scored(city, 0.9), article.scored(state, 0.5)]
+    answer = article.composer.compose(question, ranked)
+    assert answer.citations[0].text == state
+    assert answer.short_answer is not None and answer.short_answer.text == "Arizona"
+    # Asked only "where", the city the ranker put first stays first.
+    where = article.composer.compose("Where will the memorial service for the activist be held?", ranked)
+    assert where.citations[0].text == city

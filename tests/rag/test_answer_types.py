@@ -12,7 +12,7 @@ from rag.answer_types import (
     question_words,
 )
 from rag.entities import Entity
-from rag.places import is_country
+from rag.places import is_country, is_state
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,7 @@ from rag.places import is_country
         ("In which Ukrainian city will the meeting be held?", AnswerType.CITY),
         ("What town did the convoy reach?", AnswerType.CITY),
         ("Which region was shelled?", AnswerType.PLACE),
+        ("In which state was the memorial service held?", AnswerType.STATE),
         ("Where will the leaders meet?", AnswerType.PLACE),
         ("Why does the council want the vote before March?", AnswerType.REASON),
         ("What categories of prisoners were prioritised?", AnswerType.LIST),
@@ -82,6 +83,14 @@ def test_a_city_question_is_not_answered_by_a_country() -> None:
 )
 def test_country_names(name: str, expected: bool) -> None:
     assert is_country(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Arizona", True), ("New South Wales", True), ("Türkiye", True), ("Glendale", False), ("Kyiv", False)],
+)
+def test_state_names(name: str, expected: bool) -> None:
+    assert is_state(name) is expected
 
 
 def test_reason_and_list_cues() -> None:
