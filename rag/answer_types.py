@@ -81,13 +81,19 @@ _PLACE_NOUNS = (
 _QUANTITY_WORDS = (
     r"how (?:many|much|long|far|old|large|big|high|often)|what (?:number|percentage|share|amount|proportion)"
 )
+# "What is the population of ...?", "What was the list price ...?": a measure, answered by a number.
+_MEASURE_ASKED = (
+    r"\bwhat (?:is|was|are|were|will be) (?:the |its |their |his |her )?(?:\w+ )?"
+    r"(?:price|cost|population|budget|salary|revenue|fee|fine|height|length|width|depth|weight|distance|"
+    r"speed|temperature|capacity|area|size|rate)s?\b"
+)
 
 _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (
         re.compile(r"\bwhy\b|\bwhat (?:is|was|are|were) the (?:reason|cause|purpose)|\bfor what (?:reason|purpose)"),
         AnswerType.REASON,
     ),
-    (re.compile(rf"\b(?:{_QUANTITY_WORDS})\b|\bwhat age\b"), AnswerType.QUANTITY),
+    (re.compile(rf"\b(?:{_QUANTITY_WORDS})\b|\bwhat age\b|{_MEASURE_ASKED}"), AnswerType.QUANTITY),
     (
         re.compile(
             r"\bwhen\b|\bwhat (?:year|date|day|month|time|decade|century)\b|\bon which (?:date|day)\b|"

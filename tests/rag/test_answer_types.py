@@ -20,6 +20,9 @@ from rag.places import is_country, is_state
     [
         ("How many prisoners were exchanged?", AnswerType.QUANTITY),
         ("How much did the deal cost?", AnswerType.QUANTITY),
+        ("What is the population of Canada?", AnswerType.QUANTITY),
+        ("What was the list price of the phone?", AnswerType.QUANTITY),
+        ("What is the main issue ahead of the talks?", AnswerType.DESCRIPTION),
         ("When will the meeting take place?", AnswerType.DATE),
         ("On what date did Umerov report?", AnswerType.DATE),
         ("Who mediated the Istanbul agreements?", AnswerType.PERSON),
