@@ -8,6 +8,9 @@
   both hold a number: :func:`counted_terms` reads the noun phrase a "how many" question counts, and
   :func:`counts_asked` tells whether a sentence puts a quantity (a number, or "several", "multiple" ...)
   right before it.
+- **Which day.** "Where will the leaders meet on January 6?" is not answered by the sentence about the
+  January 3 meeting: :func:`conflicting_day` tells when a sentence names days of the month and none is
+  the day the question names.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -19,10 +22,12 @@ import re
 
 __all__ = [
     "LAST",
+    "conflicting_day",
     "counted_quantity",
     "counted_terms",
     "counts_asked",
     "date_granularity",
+    "days_of_month",
     "has_granularity",
     "ordinal_agreement",
     "ordinals",
@@ -166,3 +171,29 @@ def has_granularity(granularity: str | None, text: str, asked: frozenset[str]) -
         return 0.0
     found = (m.group(0) for m in _GRANULARITY_FOUND[granularity].finditer(text.casefold()))
     return 1.0 if any(word not in asked for word in found) else 0.0
+
+
+_MONTH_NUMBER = {name: number for number, name in enumerate(_MONTHS.split("|"), start=1)}
+_DAY_OF_MONTH = re.compile(
+    rf"\b(?:({_MONTHS})\.? (\d{{1,2}})(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTHS}))\b"
+)
+
+
+def days_of_month(text: str) -> frozenset[tuple[int, int]]:
+    """The (month, day) dates ``text`` names ("January 6", "6 January", "the 6th of January")."""
+    found = set()
+    for match in _DAY_OF_MONTH.finditer(text.casefold()):
+        month, day = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        if 1 <= int(day) <= 31:
+            found.add((_MONTH_NUMBER[month], int(day)))
+    return frozenset(found)
+
+
+def conflicting_day(question: str, text: str) -> bool:
+    """Whether ``text`` names days of the month but not the one the question names (False when either
+    names none)."""
+    asked = days_of_month(question)
+    if not asked:
+        return False
+    found = days_of_month(text)
+    return bool(found) and not found & asked

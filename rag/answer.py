@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.agreement import counted_quantity, counted_terms, date_granularity, has_granularity
+from rag.agreement import conflicting_day, counted_quantity, counted_terms, date_granularity, has_granularity
 from rag.answer_types import (
     FACTOID,
     AnswerType,
@@ -446,12 +446,16 @@ class AnswerComposer:
         sentence = self.store.sentences[lead]
         text = self.store.documents[sentence.doc_id].text
         candidates = []
+        about_another_day = False
         for row in range(first, last + 1):
+            if conflicting_day(question, self.store.sentences[row].text):
+                about_another_day = True  # not the answer to a question about this day
+                continue
             entities = self.store.entities[row] if row < len(self.store.entities) else ()
             for span in answer_spans(answer_type, entities, text, asked):
                 candidates.append((row != lead, span))
         if not candidates:
-            return self._counted_quantity(first, last, answer_type, question)
+            return None if about_another_day else self._counted_quantity(first, last, answer_type, question)
         anchors = [
             sentence.start + m.start()
             for m in re.finditer(r"\w+", sentence.text)

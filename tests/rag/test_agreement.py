@@ -4,10 +4,12 @@ import pytest
 
 from rag.agreement import (
     LAST,
+    conflicting_day,
     counted_quantity,
     counted_terms,
     counts_asked,
     date_granularity,
+    days_of_month,
     has_granularity,
     ordinal_agreement,
     ordinals,
@@ -141,3 +143,30 @@ def test_a_date_as_precise_as_asked_that_the_question_did_not_name(
 ) -> None:
     assert date_granularity(question) == granularity
     assert has_granularity(date_granularity(question), sentence, question_words(question)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On January 3, advisers meet; on January 6 the leaders do.", {(1, 3), (1, 6)}),
+        ("The talks end on 6 January or the 7th of January.", {(1, 6), (1, 7)}),
+        ("The talks were held in May of this year.", set()),
+        ("He scored 3 goals in June 2024.", set()),
+    ],
+)
+def test_days_of_the_month_are_read_from_the_wording(text: str, expected: set[tuple[int, int]]) -> None:
+    assert days_of_month(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("On January 3, a meeting of national security advisors will take place in Ukraine.", True),
+        ("The leaders will meet in Paris on January 6.", False),
+        ("Advisers meet on January 3 and the leaders on January 6.", False),
+        ("The leaders will meet in Paris.", False),  # names no day: no conflict
+    ],
+)
+def test_a_sentence_about_another_day_conflicts(sentence: str, expected: bool) -> None:
+    assert conflicting_day("Where will the leaders meet on January 6?", sentence) is expected
+    assert not conflicting_day("Where will the leaders meet?", sentence)

@@ -302,3 +302,17 @@ def test_a_state_question_cites_first_a_sentence_that_names_a_state(tmp_path: Pa
     # Asked only "where", the city the ranker put first stays first.
     where = article.composer.compose("Where will the memorial service for the activist be held?", ranked)
     assert where.citations[0].text == city
+
+
+def test_a_place_in_a_sentence_about_another_day_does_not_answer(tmp_path: Path) -> None:
+    other_day = "On January 3, a meeting of security advisers will take place in Kyiv."
+    asked_day = "The leaders will meet in Paris on January 6."
+    article = OneArticle(tmp_path, "Meetings", [other_day, "Rain fell all week.", asked_day], abstain_threshold=0.0)
+    question = "Where will the leaders meet on January 6?"
+    absent = article.composer.compose(question, [article.scored(other_day, 0.9)])
+    assert absent.abstained and absent.short_answer is None
+    present = article.composer.compose(question, [article.scored(asked_day, 0.9)])
+    assert present.short_answer is not None and present.short_answer.text == "Paris"
+    # Without a day in the question, the January 3 sentence answers "where".
+    where = article.composer.compose("Where will the advisers meet?", [article.scored(other_day, 0.9)])
+    assert where.short_answer is not None and where.short_answer.text == "Kyiv"
