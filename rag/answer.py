@@ -12,6 +12,7 @@ import numpy as np
 
 from rag.agreement import conflicting_day, counted_quantity, counted_terms, date_granularity, has_granularity
 from rag.answer_types import (
+    FACILITY_NOUNS,
     FACTOID,
     AnswerType,
     answer_spans,
@@ -184,14 +185,18 @@ _SUBJECT_PRONOUN = re.compile(
 )
 _QUOTE = re.compile(r"[\"“”]")
 MAX_COMPLETED_CHARS = 700
+_FACILITY_WORD = re.compile(rf"\b(?:{FACILITY_NOUNS})\b", re.I)
 
 
-def _is_kind(answer_type: AnswerType, text: str) -> bool:
-    """Whether a place entity is of the kind a country or state question asks for (any entity otherwise)."""
+def _is_kind(answer_type: AnswerType, text: str, label: str) -> bool:
+    """Whether an entity is of the narrower kind a country, state or facility question asks for (any
+    entity otherwise)."""
     if answer_type is AnswerType.COUNTRY:
         return is_country(text)
     if answer_type is AnswerType.STATE:
         return is_state(text)
+    if answer_type is AnswerType.FACILITY:
+        return label == "FAC" or bool(_FACILITY_WORD.search(text))
     return True
 
 
@@ -338,7 +343,7 @@ class AnswerComposer:
         granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
         if granularity is not None:
             preferences = [lambda row: typed(row) and bool(has_granularity(granularity, sentences[row].text, asked))]
-        if answer_type is AnswerType.STATE:
+        if answer_type in (AnswerType.STATE, AnswerType.FACILITY):
             preferences.insert(0, lambda row: self._holds_kind(row, answer_type, asked))
         counted = counted_terms(question) if answer_type is AnswerType.QUANTITY else frozenset()
         if counted:
@@ -388,12 +393,12 @@ class AnswerComposer:
         return has_cue(answer_type, sentence.text)
 
     def _holds_kind(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> bool:
-        """Whether the sentence at ``row`` holds a place of the narrower kind asked for (a state)."""
+        """Whether the sentence at ``row`` holds a place of the narrower kind asked for (a state, a facility)."""
         sentence = self.store.sentences[row]
         entities = self.store.entities[row] if row < len(self.store.entities) else ()
         text = self.store.documents[sentence.doc_id].text
         return any(
-            _is_kind(answer_type, text[span.start : span.end])
+            _is_kind(answer_type, text[span.start : span.end], span.label)
             for span in answer_spans(answer_type, entities, text, asked)
         )
 
@@ -470,7 +475,7 @@ class AnswerComposer:
             unlikely = (
                 answer_type is AnswerType.PERSON
                 and (names_a_body(span.label, found) or names_the_asked_person(found, question))
-            ) or not _is_kind(answer_type, found)
+            ) or not _is_kind(answer_type, found, span.label)
             specific = 0 if span.label != "NAME" else 1
             return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 

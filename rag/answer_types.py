@@ -15,6 +15,7 @@ from rag.entities import Entity
 from rag.places import is_country
 
 __all__ = [
+    "FACILITY_NOUNS",
     "AnswerType",
     "TypedSpan",
     "answer_spans",
@@ -38,6 +39,8 @@ class AnswerType(StrEnum):
     """A place asked for as a country ("Which country ...?"): a country's name answers before any other."""
     STATE = "state"
     """A place asked for as a state or province: a state's or a country's name answers before any other."""
+    FACILITY = "facility"
+    """A building or site ("Which stadium ...?"): a facility's name answers before the city it stands in."""
     REASON = "reason"
     LIST = "list"
     YES_NO = "yes_no"
@@ -57,6 +60,7 @@ LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.CITY: frozenset({"GPE", "LOC", "FAC", "NAME"}),
     AnswerType.COUNTRY: frozenset({"GPE", "LOC", "NAME"}),
     AnswerType.STATE: frozenset({"GPE", "LOC", "NAME"}),
+    AnswerType.FACILITY: frozenset({"FAC", "ORG", "GPE", "LOC", "NAME"}),
     AnswerType.ENTITY: frozenset(
         {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "LAW", "EVENT", "PRODUCT", "WORK_OF_ART", "LANGUAGE", "NAME"}
     ),
@@ -73,6 +77,10 @@ _ORG_NOUNS = (
     "organi[sz]ation|company|agency|group|party|team|firm|institution|body|union|bank|network|"
     "newspaper|university|ministry|department|committee|council|association|club|brand|airline|court|"
     "outlet|platform|alliance|media|channel|broadcaster|website|bloc"
+)
+FACILITY_NOUNS = (
+    "stadium|arena|airport|bridge|building|hotel|museum|theatre|theater|hospital|cathedral|palace|prison|"
+    "tower|station|monument|temple|mosque|castle|hall|venue"
 )
 _PLACE_NOUNS = (
     "country|countries|city|cities|town|region|state|province|place|nation|capital|island|continent|"
@@ -112,6 +120,7 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|village|villages)\b"), AnswerType.CITY),
     (re.compile(r"\b(?:which|what) (?:\w+ )?(?:country|countries|nation)\b"), AnswerType.COUNTRY),
     (re.compile(r"\b(?:which|what) (?:\w+ )?(?:state|states|province)\b"), AnswerType.STATE),
+    (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{FACILITY_NOUNS})s?\b"), AnswerType.FACILITY),
     (re.compile(rf"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
     (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{_ORG_NOUNS})\b"), AnswerType.ORGANISATION),
     (

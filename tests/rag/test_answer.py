@@ -316,3 +316,14 @@ def test_a_place_in_a_sentence_about_another_day_does_not_answer(tmp_path: Path)
     # Without a day in the question, the January 3 sentence answers "where".
     where = article.composer.compose("Where will the advisers meet?", [article.scored(other_day, 0.9)])
     assert where.short_answer is not None and where.short_answer.text == "Kyiv"
+
+
+def test_a_facility_question_cites_first_a_sentence_that_names_a_facility(tmp_path: Path) -> None:
+    city = "The opening ceremony of the Games is taking place in Milan."
+    stadium = "The ceremony will be held at the San Siro Stadium on Friday."
+    article = OneArticle(tmp_path, "Games", [city, "Rain fell all week.", stadium], abstain_threshold=0.0)
+    question = "Which stadium will host the opening ceremony of the Games?"
+    assert classify_question(question) is AnswerType.FACILITY
+    answer = article.composer.compose(question, [article.scored(city, 0.9), article.scored(stadium, 0.5)])
+    assert answer.citations[0].text == stadium
+    assert answer.short_answer is not None and answer.short_answer.text == "San Siro Stadium"

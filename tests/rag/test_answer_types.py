@@ -33,6 +33,8 @@ from rag.places import is_country, is_state
         ("What town did the convoy reach?", AnswerType.CITY),
         ("Which region was shelled?", AnswerType.PLACE),
         ("In which state was the memorial service held?", AnswerType.STATE),
+        ("Which famous stadium will host the opening ceremony?", AnswerType.FACILITY),
+        ("Where is the stadium?", AnswerType.PLACE),
         ("Where will the leaders meet?", AnswerType.PLACE),
         ("Why does the council want the vote before March?", AnswerType.REASON),
         ("What categories of prisoners were prioritised?", AnswerType.LIST),
