@@ -268,62 +268,89 @@ def test_a_sentence_naming_one_of_several_just_mentioned_completes_the_match(tmp
     assert reason.citations[0].text == lead
 
 
-def test_a_who_question_whose_span_names_only_the_asked_person_is_abstained(tmp_path: Path) -> None:
-    unnamed = "Rustem Umerov met the Turkish intelligence chief on Monday."
-    named = "Rustem Umerov met the intelligence chief Ibrahim Kalin on Tuesday."
-    article = OneArticle(tmp_path, "Visit", [unnamed, "Rain fell all week.", named], abstain_threshold=0.0)
-    question = "What is the name of the Turkish intelligence chief Umerov met?"
-    assert classify_question(question) is AnswerType.PERSON
-    absent = article.composer.compose(question, [article.scored(unnamed, 0.9)])
+@pytest.mark.parametrize(
+    ("question", "without_answer", "with_answer", "short"),
+    [
+        # A "who" span that names only the person the question names.
+        (
+            "What is the name of the Turkish intelligence chief Umerov met?",
+            "Rustem Umerov met the Turkish intelligence chief on Monday.",
+            "Rustem Umerov met the intelligence chief Ibrahim Kalin on Tuesday.",
+            "Ibrahim Kalin",
+        ),
+        # A place in a sentence about another day than the one asked about.
+        (
+            "Where will the leaders meet on January 6?",
+            "On January 3, a meeting of security advisers will take place in Kyiv.",
+            "The leaders will meet in Paris on January 6.",
+            "Paris",
+        ),
+    ],
+)
+def test_a_factoid_whose_span_cannot_hold_the_answer_is_abstained(
+    tmp_path: Path, question: str, without_answer: str, with_answer: str, short: str
+) -> None:
+    article = OneArticle(tmp_path, "News", [without_answer, "Rain fell all week.", with_answer], abstain_threshold=0.0)
+    absent = article.composer.compose(question, [article.scored(without_answer, 0.9)])
     assert absent.abstained and absent.short_answer is None
-    present = article.composer.compose(question, [article.scored(named, 0.9)])
+    present = article.composer.compose(question, [article.scored(with_answer, 0.9)])
     assert not present.abstained
-    assert present.short_answer is not None and present.short_answer.text == "Ibrahim Kalin"
+    assert present.short_answer is not None and present.short_answer.text == short
 
 
-def test_a_body_sharing_a_word_with_the_question_still_answers_who(tmp_path: Path) -> None:
-    law = "European Union law is applied by the Court of Justice of the European Union."
-    article = OneArticle(tmp_path, "Law", [law, "Rain fell all week."], abstain_threshold=0.0)
-    answer = article.composer.compose("Who applies European Union law?", [article.scored(law, 0.9)])
-    assert answer.short_answer is not None
-    assert answer.short_answer.text == "Court of Justice of the European Union"
+@pytest.mark.parametrize(
+    ("question", "sentence", "short"),
+    [
+        # A body may answer "who" and share a word with the question.
+        (
+            "Who applies European Union law?",
+            "European Union law is applied by the Court of Justice of the European Union.",
+            "Court of Justice of the European Union",
+        ),
+        # Without a day in the question, a sentence about some day answers.
+        (
+            "Where will the advisers meet?",
+            "On January 3, a meeting of security advisers will take place in Kyiv.",
+            "Kyiv",
+        ),
+    ],
+)
+def test_a_factoid_is_answered_where_no_rule_withholds_it(
+    tmp_path: Path, question: str, sentence: str, short: str
+) -> None:
+    article = OneArticle(tmp_path, "News", [sentence, "Rain fell all week."], abstain_threshold=0.0)
+    answer = article.composer.compose(question, [article.scored(sentence, 0.9)])
+    assert answer.short_answer is not None and answer.short_answer.text == short
 
 
-def test_a_state_question_cites_first_a_sentence_that_names_a_state(tmp_path: Path) -> None:
-    city = "The memorial service for the activist will be held in Glendale."
-    state = "Organisers said the service will take place in Arizona on Sunday."
-    article = OneArticle(tmp_path, "Memorial", [city, "Rain fell all week.", state], abstain_threshold=0.0)
-    question = "In which state will the memorial service for the activist be held?"
-    assert classify_question(question) is AnswerType.STATE
-    ranked = [article.scored(city, 0.9), article.scored(state, 0.5)]
+@pytest.mark.parametrize(
+    ("question", "answer_type", "broad", "narrow", "short"),
+    [
+        (
+            "In which state will the memorial service for the activist be held?",
+            AnswerType.STATE,
+            "The memorial service for the activist will be held in Glendale.",
+            "Organisers said the service will take place in Arizona on Sunday.",
+            "Arizona",
+        ),
+        (
+            "Which stadium will host the opening ceremony of the Games?",
+            AnswerType.FACILITY,
+            "The opening ceremony of the Games is taking place in Milan.",
+            "The ceremony will be held at the San Siro Stadium on Friday.",
+            "San Siro Stadium",
+        ),
+    ],
+)
+def test_a_question_for_a_narrower_kind_of_place_cites_a_sentence_naming_one_first(
+    tmp_path: Path, question: str, answer_type: AnswerType, broad: str, narrow: str, short: str
+) -> None:
+    article = OneArticle(tmp_path, "News", [broad, "Rain fell all week.", narrow], abstain_threshold=0.0)
+    assert classify_question(question) is answer_type
+    ranked = [article.scored(broad, 0.9), article.scored(narrow, 0.5)]
     answer = article.composer.compose(question, ranked)
-    assert answer.citations[0].text == state
-    assert answer.short_answer is not None and answer.short_answer.text == "Arizona"
-    # Asked only "where", the city the ranker put first stays first.
-    where = article.composer.compose("Where will the memorial service for the activist be held?", ranked)
-    assert where.citations[0].text == city
-
-
-def test_a_place_in_a_sentence_about_another_day_does_not_answer(tmp_path: Path) -> None:
-    other_day = "On January 3, a meeting of security advisers will take place in Kyiv."
-    asked_day = "The leaders will meet in Paris on January 6."
-    article = OneArticle(tmp_path, "Meetings", [other_day, "Rain fell all week.", asked_day], abstain_threshold=0.0)
-    question = "Where will the leaders meet on January 6?"
-    absent = article.composer.compose(question, [article.scored(other_day, 0.9)])
-    assert absent.abstained and absent.short_answer is None
-    present = article.composer.compose(question, [article.scored(asked_day, 0.9)])
-    assert present.short_answer is not None and present.short_answer.text == "Paris"
-    # Without a day in the question, the January 3 sentence answers "where".
-    where = article.composer.compose("Where will the advisers meet?", [article.scored(other_day, 0.9)])
-    assert where.short_answer is not None and where.short_answer.text == "Kyiv"
-
-
-def test_a_facility_question_cites_first_a_sentence_that_names_a_facility(tmp_path: Path) -> None:
-    city = "The opening ceremony of the Games is taking place in Milan."
-    stadium = "The ceremony will be held at the San Siro Stadium on Friday."
-    article = OneArticle(tmp_path, "Games", [city, "Rain fell all week.", stadium], abstain_threshold=0.0)
-    question = "Which stadium will host the opening ceremony of the Games?"
-    assert classify_question(question) is AnswerType.FACILITY
-    answer = article.composer.compose(question, [article.scored(city, 0.9), article.scored(stadium, 0.5)])
-    assert answer.citations[0].text == stadium
-    assert answer.short_answer is not None and answer.short_answer.text == "San Siro Stadium"
+    assert answer.citations[0].text == narrow
+    assert answer.short_answer is not None and answer.short_answer.text == short
+    # Asked only "where", the place the ranker put first stays first.
+    where = article.composer.compose("Where is the event?", ranked)
+    assert where.citations[0].text == broad
