@@ -469,8 +469,8 @@ class AnswerComposer:
 
         def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
             outside, span = item
-            # For "who": a person before a body, and anyone before the person the question names; for
-            # "which country": a country before any other place.
+            # For "who": a person before a body, and anyone before the person the question names; for a
+            # country, state or facility question: a place of that kind before any other.
             found = text[span.start : span.end]
             unlikely = (
                 answer_type is AnswerType.PERSON

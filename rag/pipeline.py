@@ -20,6 +20,7 @@ from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from rag.entities import EntityTagger, make_tagger
 from rag.faq import FaqDocument, parse_faq
 from rag.ingest import load_documents
+from rag.places import load_place_names
 from rag.ranker import LinearRanker, load_ranker
 from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
 from rag.reranker import Runtime as RerankRuntime
@@ -245,8 +246,10 @@ class QAPipeline:
         return pipeline
 
     def warm_up(self) -> None:
-        """Load the embedding model (and the reranker) now, so the first question is not the slow one."""
+        """Load the embedding model (and the reranker and place names) now, so the first question is not
+        the slow one."""
         self.retriever.embed_query("warm-up")
+        load_place_names()
         if self.reranker is not None:
             self.reranker.logits("warm-up", ["warm-up"])
 

@@ -14,7 +14,7 @@ from functools import cache
 
 import pycountry
 
-__all__ = ["is_country", "is_state"]
+__all__ = ["is_country", "is_state", "load_place_names"]
 
 _EVERYDAY_NAMES = (
     "Russia", "Turkey", "Turkiye", "Britain", "Great Britain", "UK", "U.K.", "England", "Scotland", "Wales",
@@ -60,3 +60,9 @@ def is_state(text: str) -> bool:
     """Whether ``text`` names a state: a country, or a region ISO 3166-2 calls a state ("Arizona", "Bavaria")."""
     key = _key(text)
     return key in _state_names() or key in _country_names()
+
+
+def load_place_names() -> None:
+    """Read the country and state names now (about 60 ms), so the first place question is not the slow one."""
+    _country_names()
+    _state_names()

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from rag import places
 from rag.answer_types import (
     AnswerType,
     answer_spans,
@@ -11,7 +14,9 @@ from rag.answer_types import (
     names_the_asked_person,
     question_words,
 )
+from rag.embedding import HashingEmbedder
 from rag.entities import Entity
+from rag.pipeline import QAPipeline
 from rag.places import is_country, is_state
 
 
@@ -126,3 +131,15 @@ def test_a_body_tagged_like_a_name_is_not_read_as_a_person() -> None:
     assert names_a_body("NAME", "Ministry of Defence")
     assert not names_a_body("PERSON", "Security Council")  # the tagger said person: believe it
     assert not names_a_body("ORG", "Medinsky")
+
+
+def test_the_pipeline_warm_up_reads_the_place_names(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Talks\nThe talks were held in Ankara.\n", encoding="utf-8")
+    pipeline, _ = QAPipeline.from_paths([corpus], tmp_path / "idx", embedder=HashingEmbedder())
+    places._country_names.cache_clear()
+    places._state_names.cache_clear()
+    pipeline.warm_up()
+    assert places._country_names.cache_info().currsize == 1
+    assert places._state_names.cache_info().currsize == 1
