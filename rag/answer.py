@@ -15,6 +15,7 @@ from rag.answer_types import (
     FACILITY_NOUNS,
     FACTOID,
     AnswerType,
+    TypedSpan,
     answer_spans,
     classify_question,
     has_cue,
@@ -23,6 +24,7 @@ from rag.answer_types import (
     question_words,
 )
 from rag.answerability import AnswerabilityModel, question_features
+from rag.entities import Entity
 from rag.places import is_country, is_state
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
@@ -384,23 +386,24 @@ class AnswerComposer:
             return None
         return other
 
+    def _entities(self, row: int) -> Sequence[Entity]:
+        """The entity spans stored for the sentence at ``row`` (none for an index built without them)."""
+        return self.store.entities[row] if row < len(self.store.entities) else ()
+
+    def _answer_spans(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> tuple[str, list[TypedSpan]]:
+        """The sentence's document text and its entities of ``answer_type`` that the question did not name."""
+        text = self.store.documents[self.store.sentences[row].doc_id].text
+        return text, answer_spans(answer_type, self._entities(row), text, asked)
+
     def _typed(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> bool:
-        sentence = self.store.sentences[row]
-        entities = self.store.entities[row] if row < len(self.store.entities) else ()
-        text = self.store.documents[sentence.doc_id].text
         if answer_type in FACTOID:
-            return bool(answer_spans(answer_type, entities, text, asked))
-        return has_cue(answer_type, sentence.text)
+            return bool(self._answer_spans(row, answer_type, asked)[1])
+        return has_cue(answer_type, self.store.sentences[row].text)
 
     def _holds_kind(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> bool:
         """Whether the sentence at ``row`` holds a place of the narrower kind asked for (a state, a facility)."""
-        sentence = self.store.sentences[row]
-        entities = self.store.entities[row] if row < len(self.store.entities) else ()
-        text = self.store.documents[sentence.doc_id].text
-        return any(
-            _is_kind(answer_type, text[span.start : span.end], span.label)
-            for span in answer_spans(answer_type, entities, text, asked)
-        )
+        text, spans = self._answer_spans(row, answer_type, asked)
+        return any(_is_kind(answer_type, text[span.start : span.end], span.label) for span in spans)
 
     def completed_span(self, row: int, answer_type: AnswerType, asked: frozenset[str]) -> tuple[int, int]:
         """The first and last sentence rows of the cited span for the sentence at ``row``.
@@ -431,7 +434,7 @@ class AnswerComposer:
                 last = nxt
         previous = self._neighbour(row, -1)
         if previous is not None and _SUBJECT_PRONOUN.search(lead):
-            entities = self.store.entities[row] if row < len(self.store.entities) else ()
+            entities = self._entities(row)
             names = {"PERSON", "ORG", "GPE", "NORP", "NAME"}
             if not any(e.label in names for e in entities):
                 first = previous
@@ -456,29 +459,10 @@ class AnswerComposer:
             if conflicting_day(question, self.store.sentences[row].text):
                 about_another_day = True  # not the answer to a question about this day
                 continue
-            entities = self.store.entities[row] if row < len(self.store.entities) else ()
-            for span in answer_spans(answer_type, entities, text, asked):
+            for span in answer_spans(answer_type, self._entities(row), text, asked):
                 candidates.append((row != lead, span))
         if not candidates:
             return None if about_another_day else self._counted_quantity(first, last, answer_type, question)
-        anchors = [
-            sentence.start + m.start()
-            for m in re.finditer(r"\w+", sentence.text)
-            if len(m.group(0)) > 3 and m.group(0).casefold() in asked
-        ] or [sentence.start]
-
-        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
-            outside, span = item
-            # For "who": a person before a body, and anyone before the person the question names; for a
-            # country, state or facility question: a place of that kind before any other.
-            found = text[span.start : span.end]
-            unlikely = (
-                answer_type is AnswerType.PERSON
-                and (names_a_body(span.label, found) or names_the_asked_person(found, question))
-            ) or not _is_kind(answer_type, found, span.label)
-            specific = 0 if span.label != "NAME" else 1
-            return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
-
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
             # may answer "who" and share a word with the question ("the Court of Justice of the European Union").
@@ -490,6 +474,23 @@ class AnswerComposer:
             ]
             if not candidates:
                 return None
+        anchors = [
+            sentence.start + m.start()
+            for m in re.finditer(r"\w+", sentence.text)
+            if len(m.group(0)) > 3 and m.group(0).casefold() in asked
+        ] or [sentence.start]
+
+        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
+            outside, span = item
+            # For "who": a person before a body (the person the question names is gone already); for a
+            # country, state or facility question: a place of that kind before any other.
+            found = text[span.start : span.end]
+            unlikely = (answer_type is AnswerType.PERSON and names_a_body(span.label, found)) or not _is_kind(
+                answer_type, found, span.label
+            )
+            specific = 0 if span.label != "NAME" else 1
+            return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
+
         _, best = min(candidates, key=distance)
         return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)
 
