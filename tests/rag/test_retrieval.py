@@ -96,6 +96,27 @@ def test_coverage_counts_the_names_found_in_the_candidate_sentences(fake_pipelin
     assert retriever.coverage("What did Zelenskyy say to Norway?").candidate_named == 1.0
 
 
+@pytest.mark.parametrize(
+    ("question", "named", "missing"),
+    [
+        # One name, not four words: "Council" and "Europe" alone do not make it a subject of the articles.
+        (
+            "What did the Parliamentary Assembly of the Council of Europe urge?",
+            0.0,
+            ("parliamentary assembly of the council of europe",),
+        ),
+        ("What did Umerov discuss in the United Arab Emirtes?", 1.0, ()),  # one misspelt word of three
+        ("What did Erdogan offer?", 1.0, ()),  # accents folded: the articles write Erdoğan
+        ("What did Umerov say in Ottawa?", 0.5, ("ottawa",)),
+    ],
+)
+def test_coverage_matches_whole_names(
+    fake_pipeline: QAPipeline, question: str, named: float, missing: tuple[str, ...]
+) -> None:
+    coverage = fake_pipeline.retriever.coverage(question)
+    assert (coverage.named, coverage.missing) == (named, missing)
+
+
 @pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
 @pytest.mark.parametrize("title_context", [True, False])
 def test_the_large_corpus_path_gives_the_same_passages_and_sentences(
