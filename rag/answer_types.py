@@ -112,7 +112,9 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (
         re.compile(
             r"\b(?:which|what) (?:are |were )?(?:the )?(?:\w+ )?"
-            r"(?:categories|groups|types|kinds|steps|conditions|measures|challenges|problems|issues|topics)\b|"
+            r"(?:categories|groups|types|kinds|steps|conditions|measures|challenges|problems|issues|topics|"
+            # Kinds of things, answered by common nouns ("in the air, on land, and at sea"), not by names.
+            r"domains|fields|sectors|spheres|aspects|factors|methods|ways|forms)\b|"
             r"\b(?:list|name) (?:the|all)\b"
         ),
         AnswerType.LIST,

@@ -43,6 +43,9 @@ from rag.places import is_country, is_state
         ("Where will the leaders meet?", AnswerType.PLACE),
         ("Why does the council want the vote before March?", AnswerType.REASON),
         ("What categories of prisoners were prioritised?", AnswerType.LIST),
+        ("In which domains must the guarantees work?", AnswerType.LIST),  # common nouns, not a named entity
+        ("Which sectors does the sanction cover?", AnswerType.LIST),
+        ("Which areas were flooded?", AnswerType.ENTITY),  # places may answer: not a kind of thing
         ("Are civilians part of the negotiations?", AnswerType.YES_NO),
         ("What is the current status of the exchange?", AnswerType.DESCRIPTION),
     ],
