@@ -11,6 +11,9 @@
 - **Which day.** "Where will the leaders meet on January 6?" is not answered by the sentence about the
   January 3 meeting: :func:`conflicting_day` tells when a sentence names days of the month and none is
   the day the question names.
+- **What the question defines.** "What is the main issue ...?" is answered by a sentence that says "The
+  main issue is ...": :func:`asked_subject` reads the noun phrase a "what is the ...?" question asks to
+  define, :func:`defines_subject` whether a sentence states it.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -22,12 +25,14 @@ import re
 
 __all__ = [
     "LAST",
+    "asked_subject",
     "conflicting_day",
     "counted_quantity",
     "counted_terms",
     "counts_asked",
     "date_granularity",
     "days_of_month",
+    "defines_subject",
     "has_granularity",
     "ordinal_agreement",
     "ordinals",
@@ -197,3 +202,30 @@ def conflicting_day(question: str, text: str) -> bool:
         return False
     found = days_of_month(text)
     return bool(found) and not found & asked
+
+
+_ASKED_SUBJECT = re.compile(r"^(?:what|which) (?:is|was|are|were) the ([^,?;:]+)")
+# Where the phrase asked about ends: a preposition or a clause ("the main issue according to ...").
+_SUBJECT_END = frozenset(
+    "of in on at for to from by with that which who whom according ahead during after before behind between "
+    "among since when while as than this these those there here now currently".split()
+)
+
+
+def asked_subject(question: str) -> str | None:
+    """The noun phrase a "What is the ...?" question asks to define ("main issue" in "What is the main
+    issue, according to Zelensky, ...?"), or None for any other question."""
+    match = _ASKED_SUBJECT.match(" ".join(question.casefold().split()))
+    if match is None:
+        return None
+    words: list[str] = []
+    for word in match.group(1).split():
+        if word in _SUBJECT_END or not word.isalpha():
+            break
+        words.append(word)
+    return " ".join(words) if 1 <= len(words) <= 3 else None
+
+
+def defines_subject(subject: str, text: str) -> bool:
+    """Whether ``text`` states the subject ("The main issue is security guarantees ...")."""
+    return re.search(rf"\b{re.escape(subject)} (?:is|was|are|were)\b", text.casefold()) is not None

@@ -10,7 +10,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.agreement import conflicting_day, counted_quantity, counted_terms, date_granularity, has_granularity
+from rag.agreement import (
+    asked_subject,
+    conflicting_day,
+    counted_quantity,
+    counted_terms,
+    date_granularity,
+    defines_subject,
+    has_granularity,
+)
 from rag.answer_types import (
     FACILITY_NOUNS,
     FACTOID,
@@ -333,10 +341,17 @@ class AnswerComposer:
         its answer, a sentence that agrees goes before any typed one: a date as precise as asked ("What
         day of the week ...?": "on Sunday", not "on June 2"), a quantity of what is counted ("How many
         prisoner exchanges ...?": "multiple prisoner exchanges", not "1,200 Ukrainians")."""
-        if answer_type not in FACTOID or params.type_window <= 1:
+        if params.type_window <= 1:
             return ranked
-        asked = question_words(question)
         sentences = self.store.sentences
+        asked = question_words(question)
+        if answer_type not in FACTOID:
+            # "What is the main issue ...?": a sentence saying "The main issue is ..." states the answer.
+            subject = asked_subject(question)
+            if subject is None:
+                return ranked
+            defines = [lambda row: defines_subject(subject, sentences[row].text)]
+            return self._first_holding(ranked, params, defines, answer_type, asked)
 
         def typed(row: int) -> bool:
             return self._typed(row, answer_type, asked)
@@ -350,6 +365,18 @@ class AnswerComposer:
         counted = counted_terms(question) if answer_type is AnswerType.QUANTITY else frozenset()
         if counted:
             preferences.insert(0, lambda row: counted_quantity(counted, sentences[row].text) is not None)
+        return self._first_holding(ranked, params, preferences, answer_type, asked)
+
+    def _first_holding(
+        self,
+        ranked: Sequence[ScoredSentence],
+        params: ComposerParams,
+        preferences: Sequence[Callable[[int], bool]],
+        answer_type: AnswerType,
+        asked: frozenset[str],
+    ) -> Sequence[ScoredSentence]:
+        """``ranked`` with the best of its ``type_window`` best sentences whose cited span meets the first
+        preference any of them meets put first (unchanged when none does)."""
         floor = params.type_min_share * ranked[0].score if ranked else 0.0
         window: list[ScoredSentence] = []
         for position, candidate in enumerate(ranked[: params.type_window]):

@@ -4,12 +4,14 @@ import pytest
 
 from rag.agreement import (
     LAST,
+    asked_subject,
     conflicting_day,
     counted_quantity,
     counted_terms,
     counts_asked,
     date_granularity,
     days_of_month,
+    defines_subject,
     has_granularity,
     ordinal_agreement,
     ordinals,
@@ -170,3 +172,25 @@ def test_days_of_the_month_are_read_from_the_wording(text: str, expected: set[tu
 def test_a_sentence_about_another_day_conflicts(sentence: str, expected: bool) -> None:
     assert conflicting_day("Where will the leaders meet on January 6?", sentence) is expected
     assert not conflicting_day("Where will the leaders meet?", sentence)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the main issue, according to Zelensky, ahead of the January meetings?", "main issue"),
+        ("What was the result of the battle?", "result"),
+        ("What are the Istanbul agreements?", "istanbul agreements"),
+        ("What is the current status of the exchange?", "current status"),
+        ("What was the Kremlin's response?", None),  # "the Kremlin's": not a phrase that is defined
+        ("What did the council say?", None),
+        ("Who is the main negotiator?", None),
+    ],
+)
+def test_the_subject_a_what_is_question_asks_to_define(question: str, expected: str | None) -> None:
+    assert asked_subject(question) == expected
+
+
+def test_a_sentence_defines_the_subject_when_it_says_what_it_is() -> None:
+    assert defines_subject("main issue", '"The main issue is security guarantees for Ukraine.')
+    assert not defines_subject("main issue", "The meeting will address the main issue of security.")
+    assert not defines_subject("issue", "The tissue is soft.")

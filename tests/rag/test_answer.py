@@ -195,6 +195,21 @@ def test_the_best_sentence_with_an_answer_of_the_asked_type_is_cited_first(tmp_p
     assert [s.sentence.text for s in broad] == [untyped, country, city]
 
 
+def test_a_sentence_that_states_what_a_what_is_question_asks_is_cited_first(tmp_path: Path) -> None:
+    meeting = "According to Zelensky, the leaders of the coalition will meet on January 6."
+    issue = "The main issue is security guarantees for Ukraine."
+    article = OneArticle(tmp_path, "Talks", [meeting, issue, "Rain fell all week."])
+    ranked = [article.scored(meeting, 0.9), article.scored(issue, 0.4)]
+    question = "What is the main issue, according to Zelensky, ahead of the January meetings?"
+    assert classify_question(question) is AnswerType.DESCRIPTION
+    promoted = article.composer.typed_first(question, ranked, AnswerType.DESCRIPTION, ComposerParams(type_window=3))
+    assert [s.sentence.text for s in promoted] == [issue, meeting]
+    kept = article.composer.typed_first(question, ranked, AnswerType.DESCRIPTION, ComposerParams(type_window=1))
+    assert [s.sentence.text for s in kept] == [meeting, issue]
+    other = "What did Zelensky say ahead of the January meetings?"
+    assert article.composer.typed_first(other, ranked, AnswerType.DESCRIPTION, ComposerParams()) == ranked
+
+
 def test_a_country_question_answers_with_the_country_not_its_capital(tmp_path: Path) -> None:
     # The capital stands nearer the question's words than the country does.
     both = "Officials from Türkiye said in a long statement that they will host the next round of talks in Ankara."
