@@ -34,6 +34,7 @@ __all__ = [
     "days_of_month",
     "defines_subject",
     "has_granularity",
+    "numbered_members",
     "ordinal_agreement",
     "ordinals",
 ]
@@ -90,6 +91,16 @@ def ordinal_agreement(asked: frozenset[int], text: str) -> float:
     if found - {LAST} and asked - {LAST}:
         return -1.0
     return 0.0
+
+
+_NUMBERED_MEMBER = re.compile(r"\b(" + "|".join(map(re.escape, _NUMBERED)) + r")\s+(\w+)")
+
+
+def numbered_members(text: str) -> frozenset[tuple[int, str]]:
+    """The numbered members of a series ``text`` names, as (ordinal, noun): (2, "round") for "The second
+    round, on June 2, ..."."""
+    lowered = _NOT_ORDINAL.sub(" ", text.casefold())
+    return frozenset((_NUMBERED[m.group(1)], m.group(2)) for m in _NUMBERED_MEMBER.finditer(lowered))
 
 
 _HOW_MANY = re.compile(r"\bhow many\b((?:\s+[\w'’-]+){1,6})")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.agreement import (
+    LAST,
     asked_subject,
     conflicting_day,
     counted_quantity,
@@ -18,6 +19,8 @@ from rag.agreement import (
     date_granularity,
     defines_subject,
     has_granularity,
+    numbered_members,
+    ordinals,
 )
 from rag.answer_types import (
     FACILITY_NOUNS,
@@ -195,6 +198,8 @@ _SUBJECT_PRONOUN = re.compile(
 )
 _QUOTE = re.compile(r"[\"“”]")
 MAX_COMPLETED_CHARS = 700
+SERIES_LOOKAHEAD = 3
+"""How many sentences after a series member the one asked for is looked for."""
 _FACILITY_WORD = re.compile(rf"\b(?:{FACILITY_NOUNS})\b", re.I)
 
 
@@ -345,6 +350,7 @@ class AnswerComposer:
             return ranked
         sentences = self.store.sentences
         asked = question_words(question)
+        ranked = self._series_member(question, ranked, answer_type, asked, params)
         if answer_type not in FACTOID:
             # "What is the main issue ...?": a sentence saying "The main issue is ..." states the answer.
             subject = asked_subject(question)
@@ -366,6 +372,46 @@ class AnswerComposer:
         if counted:
             preferences.insert(0, lambda row: counted_quantity(counted, sentences[row].text) is not None)
         return self._first_holding(ranked, params, preferences, answer_type, asked)
+
+    def _series_member(
+        self,
+        question: str,
+        ranked: Sequence[ScoredSentence],
+        answer_type: AnswerType,
+        asked_words: frozenset[str],
+        params: ComposerParams,
+    ) -> Sequence[ScoredSentence]:
+        """For a question about one member of a numbered series ("the last of the three sessions" is the
+        third), a sentence shortly after a top candidate about that series ("... earlier rounds of
+        negotiations", "The second round ...") that names the asked member ("The third round of talks took
+        place on July 23.") goes first, with the candidate's scores: articles list a series in order, and
+        the member asked for may share no word with the question."""
+        asked = ordinals(question) - {LAST}
+        if not asked:
+            return ranked
+        sentences = self.store.sentences
+        for candidate in ranked[: params.type_window]:
+            named = numbered_members(candidate.sentence.text)
+            if any(number in asked for number, _ in named):
+                continue  # it names the asked member itself
+            # The series it is about: another numbered member ("the second round"), or them all ("rounds").
+            words = frozenset(re.findall(r"\w+", candidate.sentence.text.casefold()))
+            series = {noun for _, noun in named}
+            row = candidate.row
+            for _ in range(SERIES_LOOKAHEAD):
+                row += 1
+                if row >= len(sentences) or sentences[row].doc_id != candidate.sentence.doc_id:
+                    break
+                if sentences[row].is_heading:
+                    break
+                members = numbered_members(sentences[row].text)
+                if any(number in asked and (noun in series or f"{noun}s" in words) for number, noun in members):
+                    cited = self.completed_span(candidate.row, answer_type, asked_words) if params.complete_span else ()
+                    if cited and cited[0] <= row <= cited[1]:
+                        return ranked  # the candidate's cited span holds it already
+                    member = replace(candidate, row=row, sentence=sentences[row])
+                    return [member, *(s for s in ranked if s.row != row)]
+        return ranked
 
     def _first_holding(
         self,

@@ -13,6 +13,7 @@ from rag.agreement import (
     days_of_month,
     defines_subject,
     has_granularity,
+    numbered_members,
     ordinal_agreement,
     ordinals,
 )
@@ -194,3 +195,17 @@ def test_a_sentence_defines_the_subject_when_it_says_what_it_is() -> None:
     assert defines_subject("main issue", '"The main issue is security guarantees for Ukraine.')
     assert not defines_subject("main issue", "The meeting will address the main issue of security.")
     assert not defines_subject("issue", "The tissue is soft.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The second round, on June 2, set two categories.", {(2, "round")}),
+        ("The third round of talks took place on July 23.", {(3, "round")}),
+        ("After the first session and the second vote ...", {(1, "session"), (2, "vote")}),
+        ("At first the talks stalled.", set()),  # "at first" is no ordinal
+        ("Earlier rounds of talks were held in Istanbul.", set()),
+    ],
+)
+def test_numbered_members_of_a_series_are_read_with_their_noun(text: str, expected: set[tuple[int, str]]) -> None:
+    assert numbered_members(text) == expected

@@ -210,6 +210,28 @@ def test_a_sentence_that_states_what_a_what_is_question_asks_is_cited_first(tmp_
     assert article.composer.typed_first(other, ranked, AnswerType.DESCRIPTION, ComposerParams()) == ranked
 
 
+def test_the_asked_member_of_a_series_listed_after_a_candidate_is_cited_first(tmp_path: Path) -> None:
+    earlier = "This exchange follows earlier rounds of talks in Istanbul."
+    first = "The first round, held on May 16, agreed a swap."
+    second = "The second round, on June 2, set two categories."
+    third = "The third round of talks took place on July 23."
+    rain = "Rain fell all week."
+    article = OneArticle(tmp_path, "Talks", [f"{earlier} {first}", second, third, rain])
+    composer = article.composer
+    params = ComposerParams(type_window=3)
+    ranked = [article.scored(earlier, 0.9), article.scored(rain, 0.2)]
+    question = "What was the date of the last of the three Istanbul negotiation sessions?"
+    promoted = composer.typed_first(question, ranked, AnswerType.DATE, params)
+    assert [s.sentence.text for s in promoted] == [third, earlier, rain]
+    assert promoted[0].score == 0.9  # the candidate's scores: it was found through it
+    # A candidate that names the asked member itself, or a question that asks for none, keeps the order.
+    about_second = [article.scored(second, 0.9), article.scored(rain, 0.2)]
+    asked_second = "When was the second round of talks?"
+    assert composer.typed_first(asked_second, about_second, AnswerType.DATE, params) == about_second
+    when = "When were the talks in Istanbul?"
+    assert composer.typed_first(when, ranked, AnswerType.DATE, params)[0].sentence.text != third
+
+
 def test_a_country_question_answers_with_the_country_not_its_capital(tmp_path: Path) -> None:
     # The capital stands nearer the question's words than the country does.
     both = "Officials from Türkiye said in a long statement that they will host the next round of talks in Ankara."
