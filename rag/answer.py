@@ -400,9 +400,11 @@ class AnswerComposer:
             row = candidate.row
             for _ in range(SERIES_LOOKAHEAD):
                 row += 1
-                if row >= len(sentences) or sentences[row].doc_id != candidate.sentence.doc_id:
-                    break
-                if sentences[row].is_heading:
+                if (
+                    row >= len(sentences)
+                    or sentences[row].doc_id != candidate.sentence.doc_id
+                    or sentences[row].is_heading
+                ):
                     break
                 members = numbered_members(sentences[row].text)
                 if any(number in asked and (noun in series or f"{noun}s" in words) for number, noun in members):

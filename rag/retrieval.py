@@ -125,12 +125,11 @@ class PassageRetriever(Protocol):
 _WORD = re.compile(r"\w+")
 _STEM = Stemmer.Stemmer("english").stemWord
 _POSSESSIVE = re.compile(r"['’]s\b")
-# A name is a run of capitalised words, "of"/"the" inside it ("the Parliamentary Assembly of the Council of
-# Europe"): found only if every word of it is, so a name the articles never use is not met by its common words.
+# A name is a number, or a run of capitalised words with "of"/"the" inside it ("the Parliamentary Assembly of
+# the Council of Europe"), matched as a whole (see ``HybridRetriever.coverage``).
 _NAME_LINKS = frozenset({"of", "the", "de", "von", "van"})
-_NAMED = re.compile(
-    r"(?<!^)(?<![.?!]\s)\b(?:\d[\d,.]*|[A-Z][\w'’-]*(?:\s+(?:(?:of|the|de|von|van)\s+)*[A-Z][\w'’-]*)*)"
-)
+_LINK = "|".join(sorted(_NAME_LINKS))
+_NAMED = re.compile(rf"(?<!^)(?<![.?!]\s)\b(?:\d[\d,.]*|[A-Z][\w'’-]*(?:\s+(?:(?:{_LINK})\s+)*[A-Z][\w'’-]*)*)")
 
 
 @dataclass(frozen=True)
