@@ -10,12 +10,13 @@ with capabilities switched on one after the other, from the 0.2.0 behaviour to t
 5. + typed sentence first: for a factoid question, the best of the top sentences holding an answer of
    the asked-for type is cited first;
 6. + learned sentence ranker (``rag/models/ranker.json``);
-7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences: the
-   shipped configuration;
-8. the shipped configuration with the reranker skipped when the learned ranker's best sentence leads
+7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences, the
+   confidence still the cosine + BM25 blend;
+8. + the reranked best score in the confidence (a noisy-or with the blend): the shipped configuration;
+9. the shipped configuration with the reranker skipped when the learned ranker's best sentence leads
    the second by at least 3 logit, an option that is off by default;
-9. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
-   confidence instead of the reranker, an option that is off by default.
+10. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
+    confidence instead of the reranker, an option that is off by default.
 
     python -m benchmarks.answer_ablation [--write-docs]
 """
@@ -96,10 +97,16 @@ def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
         Variant(f"+ typed sentence first (best of top {shipped.type_window})", composer=preferred),
         Variant("+ learned sentence ranker", learned_ranker=True, composer=preferred),
         Variant(
-            f"+ cross-encoder reranker (top {settings_depth}) = shipped",
+            f"+ cross-encoder reranker (top {settings_depth}), confidence from the blend",
             learned_ranker=True,
             reranker=True,
-            composer=preferred,
+            composer={**preferred, "confidence_rerank_weight": 0.0},
+        ),
+        Variant(
+            "+ the reranked score in the confidence (noisy-or with the blend) = shipped",
+            learned_ranker=True,
+            reranker=True,
+            composer={**preferred, "confidence_rerank_weight": shipped.confidence_rerank_weight},
         ),
         Variant(
             f"the reranker skipped when the ranker leads by >= {SKIP_MARGIN_OPTION:g} logit (option, off)",

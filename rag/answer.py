@@ -119,6 +119,10 @@ class ComposerParams:
     """Sentences at least this similar (cosine) say the same thing: shown once, all cited."""
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     confidence_dense_weight: float = 0.1
+    confidence_rerank_weight: float = 1.0
+    """With the reranker: the confidence is ``blend + weight * reranked * (1 - blend)``, where ``reranked`` is
+    the best sentence's reranked score (1: a noisy-or of the two, either can vouch for the answer; 0: the
+    blend alone)."""
     lexical_saturation: float = 6.0
     """BM25 score at which the lexical half of the confidence reaches 0.5."""
     confidence_evidence_sentences: int = 2
@@ -162,6 +166,7 @@ class ComposerParams:
             "duplicate_similarity",
             "abstain_threshold",
             "confidence_dense_weight",
+            "confidence_rerank_weight",
             "partial_threshold",
             "min_named_coverage",
             "min_term_coverage",
@@ -259,7 +264,10 @@ class AnswerComposer:
         raw = max(s.passage_lexical for s in ranked[: params.confidence_evidence_sentences])
         lexical = raw / (raw + params.lexical_saturation) if raw > 0 else 0.0
         w = params.confidence_dense_weight
-        return round(w * dense + (1 - w) * lexical, 4)
+        blend = w * dense + (1 - w) * lexical
+        if ranked[0].rerank is not None:
+            blend += params.confidence_rerank_weight * ranked[0].score * (1 - blend)
+        return round(blend, 4)
 
     def support(
         self,

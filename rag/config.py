@@ -180,6 +180,9 @@ class Settings(BaseSettings):
         DEFAULT_ABSTAIN_THRESHOLD, ge=0, le=1, description="chosen by `rag eval` on the development set"
     )
     confidence_dense_weight: float = Field(0.1, ge=0, le=1)
+    confidence_rerank_weight: float = Field(
+        1.0, ge=0, le=1, description="weight of the reranked best score in the confidence (1: noisy-or with the blend)"
+    )
     lexical_saturation: float = Field(6.0, gt=0, le=1000)
     confidence_evidence_sentences: int = Field(2, ge=1, le=50)
     partial_threshold: float = Field(0.25, ge=0, le=1, description="lowest confidence for a partial answer")
@@ -306,6 +309,7 @@ class Settings(BaseSettings):
             duplicate_similarity=self.duplicate_similarity,
             abstain_threshold=self.abstain_threshold,
             confidence_dense_weight=self.confidence_dense_weight,
+            confidence_rerank_weight=self.confidence_rerank_weight,
             lexical_saturation=self.lexical_saturation,
             confidence_evidence_sentences=self.confidence_evidence_sentences,
             partial_threshold=self.partial_threshold,

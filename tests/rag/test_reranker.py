@@ -102,6 +102,29 @@ def test_the_composer_reads_the_reranker_confidence_with_its_own_thresholds() ->
     assert composer.confidence(ranked, params) == pytest.approx(1 / (1 + np.exp(-3.0)), abs=1e-4)
 
 
+def test_the_reranked_best_score_raises_the_blend_confidence_as_a_noisy_or() -> None:
+    composer = AnswerComposer.__new__(AnswerComposer)
+    composer.answerability = None
+    ranked = [replace(s, passage_lexical=3.0) for s in _ranked(["x", "Türkiye"])]
+    alone = ComposerParams(confidence_rerank_weight=0.0)
+    blend = 0.1 * 0.5 + 0.9 * 3.0 / (3.0 + 6.0)
+    assert composer.confidence(ranked, alone) == pytest.approx(blend, abs=1e-4)
+    reranked = rerank_sentences("q", ranked, KeywordReranker("Türkiye"), lambda d: "", depth=2)
+    best = reranked[0].score
+    assert composer.confidence(reranked, alone) == pytest.approx(blend, abs=1e-4)
+    noisy_or = composer.confidence(reranked, ComposerParams(confidence_rerank_weight=1.0))
+    assert noisy_or == pytest.approx(blend + best * (1 - blend), abs=1e-4)
+    half = composer.confidence(reranked, ComposerParams(confidence_rerank_weight=0.5))
+    assert blend < half < noisy_or < 1.0
+    # Without a reranker the weight has nothing to read.
+    assert composer.confidence(ranked, ComposerParams(confidence_rerank_weight=1.0)) == pytest.approx(blend, abs=1e-4)
+
+
+def test_the_rerank_weight_of_the_confidence_is_checked() -> None:
+    with pytest.raises(ValueError, match="confidence_rerank_weight"):
+        ComposerParams(confidence_rerank_weight=1.5)
+
+
 def test_merging_the_adapter_gives_the_model_it_was_fitted_as() -> None:
     """Serving merges ``B @ A * scale`` into the weights; the fitted model added it at every forward."""
     torch = pytest.importorskip("torch")
