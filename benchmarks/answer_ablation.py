@@ -12,10 +12,11 @@ with capabilities switched on one after the other, from the 0.2.0 behaviour to t
 6. + learned sentence ranker (``rag/models/ranker.json``);
 7. + cross-encoder reranker (``rag/models/reranker.safetensors``) over the best sentences, the
    confidence still the cosine + BM25 blend;
-8. + the reranked best score in the confidence (a noisy-or with the blend): the shipped configuration;
-9. the shipped configuration with the reranker skipped when the learned ranker's best sentence leads
+8. + the reranked best score in the confidence (a noisy-or with the blend);
+9. + "How many X?" abstained when the articles mention X but never count it: the shipped configuration;
+10. the shipped configuration with the reranker skipped when the learned ranker's best sentence leads
    the second by at least 3 logit, an option that is off by default;
-10. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
+11. the learned ranker with the learned answerability model (``rag/models/answerability.json``) as its
     confidence instead of the reranker, an option that is off by default.
 
     python -m benchmarks.answer_ablation [--write-docs]
@@ -76,6 +77,7 @@ def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
         "type_window": 1,
         "partial_threshold": OLD_THRESHOLD,
         "abstain_threshold": OLD_THRESHOLD,
+        "abstain_uncounted": False,
     }
     typed = {**old, "require_answer_type": True}
     completed = {**typed, "complete_span": True}
@@ -85,6 +87,8 @@ def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
         "abstain_threshold": shipped.abstain_threshold,
     }
     preferred = {**partial, "type_window": shipped.type_window}
+    rerank_confidence = {**preferred, "confidence_rerank_weight": shipped.confidence_rerank_weight}
+    shipped_composer = {**rerank_confidence, "abstain_uncounted": shipped.abstain_uncounted}
     return [
         Variant("0.2.0 (hand-set weights, cosine+BM25 confidence, one sentence)", composer=old),
         Variant("+ answer types: an untyped factoid abstains", composer=typed),
@@ -103,17 +107,23 @@ def variants(shipped: ComposerParams, settings_depth: int) -> list[Variant]:
             composer={**preferred, "confidence_rerank_weight": 0.0},
         ),
         Variant(
-            "+ the reranked score in the confidence (noisy-or with the blend) = shipped",
+            "+ the reranked score in the confidence (noisy-or with the blend)",
             learned_ranker=True,
             reranker=True,
-            composer={**preferred, "confidence_rerank_weight": shipped.confidence_rerank_weight},
+            composer=rerank_confidence,
+        ),
+        Variant(
+            "+ a count the articles never give is abstained = shipped",
+            learned_ranker=True,
+            reranker=True,
+            composer=shipped_composer,
         ),
         Variant(
             f"the reranker skipped when the ranker leads by >= {SKIP_MARGIN_OPTION:g} logit (option, off)",
             learned_ranker=True,
             reranker=True,
             rerank_skip_margin=SKIP_MARGIN_OPTION,
-            composer=preferred,
+            composer=shipped_composer,
         ),
         Variant("learned ranker + learned answerability (option, off)", learned_ranker=True, answerability=True),
     ]

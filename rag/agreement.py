@@ -7,7 +7,9 @@
 - **What is counted.** "How many prisoner exchanges ...?" is not answered by "1,200 Ukrainians", though
   both hold a number: :func:`counted_terms` reads the noun phrase a "how many" question counts, and
   :func:`counts_asked` tells whether a sentence puts a quantity (a number, or "several", "multiple" ...)
-  right before it.
+  right before it. :func:`counted_head` reads the noun it counts ("children" in "How many Ukrainian
+  children ...?") and :func:`counted_words` the words a text counts anywhere, so that a question about
+  something the articles mention but never count is known to be unanswered there.
 - **Which day.** "Where will the leaders meet on January 6?" is not answered by the sentence about the
   January 3 meeting: :func:`conflicting_day` tells when a sentence names days of the month and none is
   the day the question names.
@@ -27,8 +29,10 @@ __all__ = [
     "LAST",
     "asked_subject",
     "conflicting_day",
+    "counted_head",
     "counted_quantity",
     "counted_terms",
+    "counted_words",
     "counts_asked",
     "date_granularity",
     "days_of_month",
@@ -137,6 +141,62 @@ def counted_terms(question: str) -> frozenset[str]:
         if word not in _SKIPPED:
             terms.append(_stem(word))
     return frozenset(terms)
+
+
+# Verbs that end the counted phrase without an auxiliary first ("How many Panthers went to ...?"); a word
+# ending in "-ed" ends it too.
+_PHRASE_VERBS = frozenset(
+    "went won took made got saw came gave left ran lost held kept began became fought sent brought built paid "
+    "sold told found met led live lives work works play plays attend attends".split()
+)
+_IRREGULAR_PLURALS = frozenset(
+    "children people men women police staff personnel cattle feet teeth mice geese sheep deer fish aircraft "
+    "crew clergy".split()
+)
+# Units are written in too many ways ("km", "sq mi", "a dozen times") to tell that a text never counts them.
+_UNITS = frozenset(
+    "times years months weeks days hours minutes seconds decades centuries miles kilometers kilometres km "
+    "meters metres feet inches yards acres hectares degrees percent dollars euros pounds tons tonnes "
+    "kilograms grams litres liters gallons points".split()
+)
+
+
+_NOT_PLURAL = frozenset("this thus has was does is us yes plus always perhaps across whereas".split())
+
+
+def _plural(word: str) -> bool:
+    return word in _IRREGULAR_PLURALS or (
+        len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word not in _NOT_PLURAL
+    )
+
+
+def counted_head(question: str) -> str | None:
+    """The plural noun a "how many ...?" question counts: "children" in "How many Ukrainian children have
+    been ...?", "bodies" in "How many bodies of fallen soldiers ...?". None for any other question, for a
+    phrase without a plural noun (its head is unclear), and for units ("How many miles ...?")."""
+    match = _HOW_MANY.search(question.casefold())
+    if match is None:
+        return None
+    head = None
+    for word in match.group(1).split():
+        word = re.sub(r"['’]s?$", "", word)  # "Grammy Award's" counts awards
+        if word in _PHRASE_END or word == "of" or word in _PHRASE_VERBS or word.endswith("ed"):
+            break
+        if word not in _SKIPPED and _plural(word):
+            head = word
+    return None if head is None or head in _UNITS else head
+
+
+# The words after a quantity, read ahead without consuming them: in "(21 to 11). Their 194 yards and 11 first
+# downs" each number has its own four words.
+_COUNTED_AHEAD = re.compile(rf"\b(?:{_QUANTITY_WORD})\b(?=((?:\W+\w+){{1,4}}))", re.IGNORECASE)
+
+
+def counted_words(text: str) -> list[str]:
+    """The words ``text`` may count: the up to four words after each quantity ("Ukrainians", "from",
+    "Russian", "captivity" in "1,200 Ukrainians from Russian captivity"; "campuses" in "5 University of
+    California campuses")."""
+    return [word for match in _COUNTED_AHEAD.finditer(text) for word in re.findall(r"\w+", match.group(1))]
 
 
 def counted_quantity(counted: frozenset[str], text: str) -> tuple[int, int] | None:

@@ -137,6 +137,8 @@ class ComposerParams:
     titles), or it abstains: in a large corpus the names are somewhere, but not where the answer was sought."""
     min_term_coverage: float = 0.3
     """IDF-weighted share of the question's terms that must occur in the articles for a partial answer."""
+    abstain_uncounted: bool = True
+    """Abstain on "How many X ...?" when the articles mention X but never count it."""
     require_answer_type: bool = True
     """A factoid question (how many, when, who, where, which organisation) is answered only when the
     first cited span holds an entity of that type; otherwise the service abstains rather than show a
@@ -301,7 +303,9 @@ class AnswerComposer:
         A factoid question ("How many ...?", "Who ...?") gets no partial answer: a weakly supported number
         or name is a wrong answer, not part of one."""
         if coverage is not None and (
-            coverage.named < params.min_named_coverage or coverage.candidate_named < params.min_candidate_named
+            coverage.named < params.min_named_coverage
+            or coverage.candidate_named < params.min_candidate_named
+            or (params.abstain_uncounted and coverage.uncounted is not None)
         ):
             return "none"
         if confidence >= params.abstain_threshold:

@@ -195,6 +195,9 @@ class Settings(BaseSettings):
     min_term_coverage: float = Field(
         0.3, ge=0, le=1, description="IDF-weighted share of the question's terms the articles must mention"
     )
+    abstain_uncounted: bool = Field(
+        True, description='abstain on "How many X?" when the articles mention X but never put a number before it'
+    )
     complete_span: bool = Field(True, description="cite a sentence with the neighbour that completes it")
     type_min_share: float = Field(
         0.0, ge=0, le=1, description="... if its score is at least this share of the best sentence's"
@@ -315,6 +318,7 @@ class Settings(BaseSettings):
             partial_threshold=self.partial_threshold,
             min_named_coverage=self.min_named_coverage,
             min_term_coverage=self.min_term_coverage,
+            abstain_uncounted=self.abstain_uncounted,
             min_candidate_named=self.min_candidate_named,
             require_answer_type=self.require_answer_type,
             complete_span=self.complete_span,

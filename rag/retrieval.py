@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
@@ -14,7 +14,9 @@ import numpy as np
 import Stemmer
 
 from rag.agreement import (
+    counted_head,
     counted_terms,
+    counted_words,
     counts_asked,
     date_granularity,
     has_granularity,
@@ -29,6 +31,7 @@ from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_
 from rag.store import Store
 
 __all__ = [
+    "CountedVocabulary",
     "Fusion",
     "HybridRetriever",
     "PassageRetriever",
@@ -146,12 +149,42 @@ class QuestionCoverage:
     candidate_named: float = 1.0
     """Share of the question's names and numbers found in the best-ranked candidate sentences (or their
     titles): the subject may be in the articles, but is it where the answer was looked for?"""
+    uncounted: str | None = None
+    """The noun a "how many" question counts when the articles mention it but never count it (no number
+    or "several" right before it anywhere): they do not say how many."""
 
 
 def _name_stem(word: str) -> str:
     """A word's stem as names are matched: case and accents folded ("Möngke" is "Mongke")."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return _STEM("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@dataclass(frozen=True)
+class CountedVocabulary:
+    """The words of a corpus and the words it counts (a quantity within four words before them), stemmed
+    as names are: enough to tell that the corpus mentions what a "how many" question counts, but never
+    how many."""
+
+    words: frozenset[str]
+    counted: frozenset[str]
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> CountedVocabulary:
+        words: set[str] = set()
+        counted: set[str] = set()
+        for text in texts:
+            words.update(_name_stem(w) for w in _WORD.findall(text))
+            counted.update(_name_stem(w) for w in counted_words(text))
+        return cls(frozenset(words), frozenset(counted))
+
+    def uncounted(self, question: str) -> str | None:
+        """The noun ``question`` counts ("How many X ...?") when the corpus mentions it and never counts it."""
+        head = counted_head(question)
+        if head is None:
+            return None
+        stem = _name_stem(head)
+        return head if stem in self.words and stem not in self.counted else None
 
 
 def _unit_max(values: np.ndarray) -> np.ndarray:
@@ -192,9 +225,8 @@ class HybridRetriever:
         self._term_df: Counter[str] = Counter()
         for terms in self._sentence_terms:
             self._term_df.update(terms)
-        self._words = frozenset(
-            _name_stem(w) for d in store.documents.values() for w in _WORD.findall(f"{d.title} {d.text}")
-        )
+        self._vocabulary = CountedVocabulary.from_texts(f"{d.title} {d.text}" for d in store.documents.values())
+        self._words = self._vocabulary.words
         self._title_terms = [titles.get(s.doc_id, frozenset()) for s in store.sentences]
         self._neighbours: list[tuple[int | None, int | None]] = []
         self._position: list[float] = []
@@ -467,6 +499,7 @@ class HybridRetriever:
             named=1.0 - len(missing) / len(named) if named else 1.0,
             missing=missing,
             candidate_named=candidate_named,
+            uncounted=self._vocabulary.uncounted(query),
         )
 
     def sentence_vector(self, row: int) -> np.ndarray:

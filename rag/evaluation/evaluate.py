@@ -70,6 +70,8 @@ class QuestionResult:
     term_coverage: float = 1.0
     named_coverage: float = 1.0
     candidate_named: float = 1.0
+    uncounted: str | None = None
+    """The noun a "how many" question counts that the articles mention but never count."""
     untyped: bool = False
     """A factoid question whose composed first span holds no entity of the asked type."""
 
@@ -142,6 +144,7 @@ def evaluate(
         "min_named_coverage": 0.0,
         "min_candidate_named": 0.0,
         "require_answer_type": False,
+        "abstain_uncounted": False,
     }
     documents = pipeline.store.documents
     results: list[QuestionResult] = []
@@ -181,6 +184,7 @@ def evaluate(
             term_coverage=round(coverage.terms, 4),
             named_coverage=round(coverage.named, 4),
             candidate_named=round(coverage.candidate_named, 4),
+            uncounted=coverage.uncounted,
             untyped=untyped,
         )
         result.citations_total = len(answer.citations)
@@ -278,7 +282,12 @@ def _aggregate(results: list[QuestionResult]) -> dict[str, float | None]:
 def _abstains(result: QuestionResult, params: ComposerParams) -> bool:
     if params.require_answer_type and result.untyped:
         return True
-    coverage = QuestionCoverage(result.term_coverage, result.named_coverage, candidate_named=result.candidate_named)
+    coverage = QuestionCoverage(
+        result.term_coverage,
+        result.named_coverage,
+        candidate_named=result.candidate_named,
+        uncounted=result.uncounted,
+    )
     factoid = AnswerType(result.answer_type) in FACTOID
     return AnswerComposer.support_of(result.confidence, coverage, params, factoid=factoid) == "none"
 

@@ -6,8 +6,10 @@ from rag.agreement import (
     LAST,
     asked_subject,
     conflicting_day,
+    counted_head,
     counted_quantity,
     counted_terms,
+    counted_words,
     counts_asked,
     date_granularity,
     days_of_month,
@@ -97,6 +99,34 @@ def test_the_ranker_sees_which_candidates_count_what_is_asked(fake_pipeline: QAP
 )
 def test_the_counted_phrase_ends_at_the_verb(question: str, expected: set[str]) -> None:
     assert counted_terms(question) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("How many Ukrainian children have been deported to Russia?", "children"),
+        ("How many bodies of fallen soldiers were repatriated?", "bodies"),
+        ("How many Panthers went to the Pro Bowl?", "panthers"),
+        ("How many Grammy Awards has she won?", "awards"),
+        ("How many police officers' unions signed?", "unions"),
+        ("How many settlers originally settled there?", "settlers"),
+        ("How many miles east of Berlin is Warsaw?", None),  # a unit: written too many ways
+        ("How many times has the city hosted the Games?", None),
+        ("How many region winners?", "winners"),
+        ("How many are left?", None),  # no noun: nothing to look for
+        ("When did the talks start?", None),
+    ],
+)
+def test_the_counted_head_is_the_plural_noun_before_the_verb(question: str, head: str | None) -> None:
+    assert counted_head(question) == head
+
+
+def test_counted_words_give_every_quantity_its_own_words() -> None:
+    # Read ahead, not consumed: "11" is counted again after "194 yards and".
+    assert "downs" in counted_words("(21 to 11). Their 194 yards and 11 first downs were the lowest.")
+    assert "campuses" in counted_words("These include 5 University of California campuses.")
+    assert "children" not in counted_words("We are working to return our kidnapped Ukrainian children as well.")
+    assert counted_words("No numbers here at all.") == []
 
 
 @pytest.mark.parametrize(

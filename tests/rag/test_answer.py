@@ -292,6 +292,15 @@ def test_names_missing_from_the_candidates_abstain_even_when_the_corpus_has_them
     assert AnswerComposer.support_of(0.6, elsewhere, ComposerParams(min_candidate_named=0.0)) == "answer"
 
 
+def test_a_count_the_articles_never_give_is_abstained() -> None:
+    params = ComposerParams(abstain_threshold=0.3)
+    uncounted = QuestionCoverage(terms=1.0, named=1.0, uncounted="children")
+    counted = QuestionCoverage(terms=1.0, named=1.0)
+    assert AnswerComposer.support_of(0.9, uncounted, params, factoid=True) == "none"
+    assert AnswerComposer.support_of(0.9, counted, params, factoid=True) == "answer"
+    assert AnswerComposer.support_of(0.9, uncounted, ComposerParams(abstain_uncounted=False)) == "answer"
+
+
 def test_a_sentence_naming_one_of_several_just_mentioned_completes_the_match(tmp_path: Path) -> None:
     lead = "This planned exchange follows earlier rounds of negotiations in Istanbul."
     first_round = "The first round, held on May 16, resulted in an agreement on a swap."

@@ -117,6 +117,23 @@ def test_coverage_matches_whole_names(
     assert (coverage.named, coverage.missing) == (named, missing)
 
 
+@pytest.mark.parametrize(
+    ("question", "uncounted"),
+    [
+        # The articles mention kidnapped children and the bodies of fallen soldiers, never how many.
+        ("How many Ukrainian children have been deported to Russia?", "children"),
+        ("How many bodies of fallen soldiers were repatriated?", "bodies"),
+        ("How many Ukrainians does Kyiv hope to free?", None),  # "around 1,200 Ukrainians"
+        ("How many sessions of peace talks were held?", None),  # never mentioned: no evidence either way
+        ("What did Umerov say?", None),
+    ],
+)
+def test_coverage_names_what_the_articles_mention_but_never_count(
+    fake_pipeline: QAPipeline, question: str, uncounted: str | None
+) -> None:
+    assert fake_pipeline.retriever.coverage(question).uncounted == uncounted
+
+
 @pytest.mark.parametrize("fusion", ["rrf", "weighted", "dense", "bm25"])
 @pytest.mark.parametrize("title_context", [True, False])
 def test_the_large_corpus_path_gives_the_same_passages_and_sentences(
