@@ -174,9 +174,10 @@ class CountedVocabulary:
         words: set[str] = set()
         counted: set[str] = set()
         for text in texts:
-            words.update(_name_stem(w) for w in _WORD.findall(text))
-            counted.update(_name_stem(w) for w in counted_words(text))
-        return cls(frozenset(words), frozenset(counted))
+            words.update(_WORD.findall(text))
+            counted.update(counted_words(text))
+        # Stemmed once per distinct word, not per occurrence.
+        return cls(frozenset(map(_name_stem, words)), frozenset(map(_name_stem, counted)))
 
     def uncounted(self, question: str) -> str | None:
         """The noun ``question`` counts ("How many X ...?") when the corpus mentions it and never counts it."""
