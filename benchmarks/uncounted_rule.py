@@ -52,10 +52,6 @@ class Tally:
         ]
 
 
-def _how_many(question: str) -> bool:
-    return counted_head(question) is not None
-
-
 def squad_tally(path: Path) -> tuple[Tally, int]:
     """The rule over SQuAD's "how many" questions (with a counted noun), and how many questions SQuAD has."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
@@ -71,7 +67,7 @@ def squad_tally(path: Path) -> tuple[Tally, int]:
             for qa in paragraph["qas"]:
                 questions += 1
                 question = qa["question"]
-                if not _how_many(question):
+                if counted_head(question) is None:
                     continue
                 tally.answerable += 1
                 tally.answerable_fired += whole.uncounted(question) is not None
@@ -88,7 +84,7 @@ def realtimeqa_tally(root: Path) -> tuple[Tally, int]:
     from benchmarks.realtimeqa import gold_documents, load_week, weeks_available
 
     weeks = [load_week(root, week) for week in weeks_available(root)]
-    asked = [q for week in weeks for q in week.questions if _how_many(q.text)]
+    asked = [q for week in weeks for q in week.questions if counted_head(q.text) is not None]
     tally = Tally()
     for week in weeks:
         vocabulary = CountedVocabulary.from_texts(f"{a.title} {a.text}" for a in week.articles)

@@ -153,15 +153,14 @@ _IRREGULAR_PLURALS = frozenset(
     "children people men women police staff personnel cattle feet teeth mice geese sheep deer fish aircraft "
     "crew clergy".split()
 )
+_NOT_PLURAL = frozenset("this thus has was does is us yes plus always perhaps across whereas".split())
+_POSSESSIVE_END = re.compile(r"['’]s?$")
 # Units are written in too many ways ("km", "sq mi", "a dozen times") to tell that a text never counts them.
 _UNITS = frozenset(
     "times years months weeks days hours minutes seconds decades centuries miles kilometers kilometres km "
     "meters metres feet inches yards acres hectares degrees percent dollars euros pounds tons tonnes "
     "kilograms grams litres liters gallons points".split()
 )
-
-
-_NOT_PLURAL = frozenset("this thus has was does is us yes plus always perhaps across whereas".split())
 
 
 def _plural(word: str) -> bool:
@@ -179,7 +178,7 @@ def counted_head(question: str) -> str | None:
         return None
     head = None
     for word in match.group(1).split():
-        word = re.sub(r"['’]s?$", "", word)  # "Grammy Award's" counts awards
+        word = _POSSESSIVE_END.sub("", word)  # "police officers' unions" counts unions
         if word in _PHRASE_END or word == "of" or word in _PHRASE_VERBS or word.endswith("ed"):
             break
         if word not in _SKIPPED and _plural(word):
