@@ -99,6 +99,34 @@ class LexicalIndex:
         rows = np.flatnonzero(full)
         return SparseScores(rows, full[rows])
 
+    def scores_at(self, query: str, rows: Sequence[int] | np.ndarray) -> SparseScores:
+        """:meth:`sparse_scores` restricted to ``rows``: the same values there (0 elsewhere), read from each
+        query term's postings at those rows only, so the cost does not grow with the corpus."""
+        wanted = np.unique(np.asarray(rows, dtype=np.int64).reshape(-1))
+        empty = SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        if self.size == 0 or not wanted.size:
+            return empty
+        terms = content_terms(query)
+        ids = self._bm25.get_tokens_ids(terms) if terms else []
+        if not ids:
+            return empty
+        if self._bm25.nonoccurrence_array is not None:  # BM25L/BM25+ give every text a score: read them all
+            full = self.scores(query)[wanted]
+            keep = np.flatnonzero(full)
+            return SparseScores(wanted[keep], full[keep])
+        matrix = self._bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        values = np.zeros(wanted.size, dtype=np.float32)
+        for token in ids:  # in query order, repeats included, as bm25s adds them
+            start, end = int(indptr[token]), int(indptr[token + 1])
+            if start == end:
+                continue
+            postings = indices[start:end]  # the texts holding the term, ascending
+            at = np.minimum(np.searchsorted(postings, wanted), end - start - 1)
+            values += np.where(postings[at] == wanted, data[start + at], np.float32(0.0)).astype(np.float32)
+        keep = np.flatnonzero(values)
+        return SparseScores(wanted[keep], values[keep])
+
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         """The best ``k`` rows with a positive score, best first, ties by row; chosen among the texts
         holding a query term, never by sorting the whole corpus."""

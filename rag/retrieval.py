@@ -304,10 +304,11 @@ class HybridRetriever:
             w = params.dense_weight
             fused = {row: w * dense[row] + (1 - w) * lexical_norm[row] for row in dense}
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        ranked_rows = [row for row, _ in ranked]
         evidence = lexical_all
         if self._passage_evidence_bm25 is not self._passage_bm25:
-            evidence = self._passage_evidence_bm25.sparse_scores(query)
-        evidence_at = evidence[[row for row, _ in ranked]].tolist()
+            evidence = self._passage_evidence_bm25.scores_at(query, ranked_rows)
+        evidence_at = evidence[ranked_rows].tolist()
         return [
             ScoredPassage(row, self.store.passages[row], score, dense[row], float(lexical))
             for (row, score), lexical in zip(ranked, evidence_at, strict=True)
@@ -389,8 +390,12 @@ class HybridRetriever:
         rows = [r for r in passage_score if include_headings or not self.store.sentences[r].is_heading]
         if not rows:
             return None
-        lexical_all = self._sentence_bm25.sparse_scores(query)
-        return self.candidate_signals(query, rows, vector, lexical_all, passage_score), passage_lexical
+        # BM25 of the candidates and their neighbours only (what the signals read), not of every sentence.
+        needed = set(rows)
+        for row in rows:
+            needed.update(r for r in self._neighbours[row] if r is not None)
+        lexical_at = self._sentence_bm25.scores_at(query, sorted(needed))
+        return self.candidate_signals(query, rows, vector, lexical_at, passage_score), passage_lexical
 
     def candidate_signals(
         self,

@@ -38,3 +38,21 @@ def test_sparse_scores_are_the_full_scores_bit_for_bit(index: LexicalIndex, quer
 def test_an_empty_index_scores_nothing() -> None:
     empty = LexicalIndex([])
     assert empty.top("apple", 5) == [] and empty.sparse_scores("apple").size == 0
+
+
+@pytest.mark.parametrize("query", ["apple kiwi", "grape grape honey fig", "mango lemon banana", "zzz", "the of"])
+def test_scores_at_rows_are_the_full_scores_there_bit_for_bit(index: LexicalIndex, query: str) -> None:
+    scores = index.scores(query)
+    pick = random.Random(1)
+    rows = [pick.randrange(index.size) for _ in range(300)] + [0, index.size - 1, 7, 7]
+    found = index.scores_at(query, rows)
+    assert np.array_equal(found[rows], scores[rows])
+    assert found.size == int(np.count_nonzero(scores[sorted(set(rows))]))
+    assert index.scores_at(query, []).size == 0
+
+
+def test_scores_at_every_row_is_sparse_scores(index: LexicalIndex) -> None:
+    everything = index.scores_at("apple kiwi", np.arange(index.size))
+    sparse = index.sparse_scores("apple kiwi")
+    assert np.array_equal(everything.rows, sparse.rows) and np.array_equal(everything.values, sparse.values)
+    assert LexicalIndex([]).scores_at("apple", [0]).size == 0
