@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     onnx_dir: Path | None = Field(
         None, description="where the exported ONNX graphs are kept (default: '<index_dir>.onnx' beside the index)"
     )
+    lexical_cache: bool = Field(
+        True,
+        description="save the retriever's BM25 indexes in '<index_dir>.lexical' beside the index and load them at "
+        "the next start over the same texts, instead of tokenising the corpus again",
+    )
     batch_window_ms: float = Field(
         2.0, ge=0, le=1000, description="how long a question waits for others to be encoded with it, under load"
     )
@@ -338,6 +343,10 @@ class Settings(BaseSettings):
         if self.onnx_dir is not None:
             return self.onnx_dir
         return self.index_dir.parent / f"{self.index_dir.name}.onnx"
+
+    def lexical_path(self) -> Path | None:
+        """Where the retriever's BM25 indexes are saved (see :mod:`rag.lexical_cache`); None when off."""
+        return self.index_dir.parent / f"{self.index_dir.name}.lexical" if self.lexical_cache else None
 
     def journal_path(self) -> Path:
         """Where writes through the API are recorded (see :mod:`rag.corpus`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -83,6 +84,29 @@ class LexicalIndex:
         if texts:
             tokens = bm25s.tokenize(list(texts), stemmer=_STEMMER, show_progress=False)
             self._bm25.index(tokens, show_progress=False)
+
+    def save(self, directory: Path) -> None:
+        """Write the index to ``directory`` (bm25s's own files; nothing for an empty index)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._bm25.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        """The index :meth:`save` wrote to ``directory``, which must hold ``size`` texts; a ValueError naming
+        the directory if it cannot be read."""
+        index = cls([])
+        index.size = size
+        if size == 0:
+            return index
+        try:
+            index._bm25 = bm25s.BM25.load(str(directory))
+            found = int(index._bm25.scores["num_docs"])
+        except Exception as exc:  # bm25s and numpy raise many kinds on a damaged file
+            raise ValueError(f"{directory}: {type(exc).__name__}: {exc}") from exc
+        if found != size:
+            raise ValueError(f"{directory} holds {found} texts, not {size}")
+        return index
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every indexed text (zeros when no query term is known)."""

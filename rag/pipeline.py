@@ -143,6 +143,7 @@ class QAPipeline:
         rerank_depth: int = 8,
         rerank_prior_weight: float = 1.0,
         rerank_skip_margin: float = 0.0,
+        lexical_dir: Path | None = None,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -152,7 +153,9 @@ class QAPipeline:
             raise ValueError("rerank_skip_margin must not be negative")
         self.store = store
         self.embedder = embedder
-        self.retriever = HybridRetriever(store, embedder, retrieval, ranker)
+        self.lexical_dir = lexical_dir
+        """Where the retriever's BM25 indexes are saved and loaded from (None: built at each start)."""
+        self.retriever = HybridRetriever(store, embedder, retrieval, ranker, lexical_dir=lexical_dir)
         self.composer = AnswerComposer(store, self.retriever._sentence_vectors, composer, answerability)
         self.answerability = answerability
         self.top_k = top_k
@@ -191,6 +194,7 @@ class QAPipeline:
         rerank_skip_margin: float = 0.0,
         backend: StoreBackend | None = None,
         ann: AnnParams | None = None,
+        lexical_dir: Path | None = None,
     ) -> tuple[QAPipeline, IndexStatus]:
         """Ingest ``paths`` (with ``journal``'s writes on top), open (or build) the index, return a ready pipeline."""
         articles, faq_documents = load_documents(paths) if journal is None else load_corpus(paths, journal)
@@ -221,6 +225,7 @@ class QAPipeline:
             rerank_depth=rerank_depth,
             rerank_prior_weight=rerank_prior_weight,
             rerank_skip_margin=rerank_skip_margin,
+            lexical_dir=lexical_dir,
         )
         return pipeline, status
 
@@ -240,6 +245,7 @@ class QAPipeline:
             rerank_depth=self.rerank_depth,
             rerank_prior_weight=self.rerank_prior_weight,
             rerank_skip_margin=self.rerank_skip_margin,
+            lexical_dir=self.lexical_dir,
         )
         pipeline.index_status = self.index_status
         pipeline.backend = self.backend
@@ -385,6 +391,7 @@ def build_pipeline(
         journal=backend.journal,
         backend=backend,
         ann=settings.ann_params(),
+        lexical_dir=settings.lexical_path(),
     )
     log.info("index %s at %s in %.2fs", status.action, backend.describe(), status.seconds)
     pipeline.index_status = status

@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -26,7 +27,8 @@ from rag.agreement import (
 from rag.answer_types import AnswerType, classify_question, question_words
 from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
-from rag.lexical import LexicalIndex, SparseScores, content_terms, content_terms_many
+from rag.lexical import SparseScores, content_terms, content_terms_many
+from rag.lexical_cache import LexicalSpec, load_or_build
 from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_match
 from rag.store import Store
 
@@ -202,20 +204,28 @@ class HybridRetriever:
         embedder: Embedder,
         params: RetrievalParams | None = None,
         ranker: LinearRanker | None = None,
+        *,
+        lexical_dir: Path | None = None,
     ) -> None:
+        """``lexical_dir``: where the BM25 indexes are saved and loaded from (None: built each time)."""
         self.store = store
         self.embedder = embedder
         self.params = params or RetrievalParams()
         self.ranker = ranker
-        self._passage_bm25 = LexicalIndex(self._lexical_texts(store.passages))
+        specs = {
+            "passages": LexicalSpec(self._lexical_texts(store.passages)),
+            "sentences": LexicalSpec(
+                self._lexical_texts(store.sentences), k1=self.params.sentence_bm25_k1, b=self.params.sentence_bm25_b
+            ),
+        }
         # The evidence a passage itself holds (ScoredPassage.lexical, read by the answer's confidence)
         # is scored without the title, which every passage of a document shares.
-        self._passage_evidence_bm25 = (
-            LexicalIndex([p.text for p in store.passages]) if self.params.lexical_title_context else self._passage_bm25
-        )
-        self._sentence_bm25 = LexicalIndex(
-            self._lexical_texts(store.sentences), k1=self.params.sentence_bm25_k1, b=self.params.sentence_bm25_b
-        )
+        if self.params.lexical_title_context:
+            specs["passage_evidence"] = LexicalSpec([p.text for p in store.passages])
+        lexical = load_or_build(lexical_dir, specs)
+        self._passage_bm25 = lexical["passages"]
+        self._passage_evidence_bm25 = lexical.get("passage_evidence", self._passage_bm25)
+        self._sentence_bm25 = lexical["sentences"]
         self._large = len(store.passages) >= self.params.large_corpus
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
         self._passage_vectors = (
