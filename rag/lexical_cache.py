@@ -1,8 +1,10 @@
-"""The retriever's BM25 indexes saved on disk, so a server over a large corpus starts without tokenising it.
+"""The retriever's BM25 indexes and term tables saved on disk, so a server over a large corpus starts
+without tokenising it again.
 
-A saved set is a directory named by the digest of everything the indexes are built from (every text, in
-order, and the BM25 parameters), holding one bm25s index per role and ``lexical.json`` (format, digest,
-sizes, bm25s version). Loading a set built from other texts is impossible by construction; a set that
+A saved set is a directory named by the digest of everything it is built from (every text, in order, and
+the BM25 parameters), holding one bm25s index per role, one file per term table (a list of string lists:
+the terms of each sentence, the words of the corpus) and ``lexical.json`` (format, digest, sizes, bm25s
+version). Loading a set built from other texts is impossible by construction; a set that
 cannot be read (truncated, removed half-way) is rebuilt, with a warning naming the file; a directory
 that cannot be written (a read-only image) only costs the rebuild at the next start.
 """
@@ -15,18 +17,20 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 from rag.lexical import LexicalIndex
 
-__all__ = ["FORMAT", "LexicalSpec", "lexical_digest", "load_or_build"]
+__all__ = ["FORMAT", "LexicalSet", "LexicalSpec", "TableSpec", "lexical_digest", "load_or_build"]
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MARKER = "lexical.json"
 
 
@@ -42,6 +46,50 @@ class LexicalSpec:
         return LexicalIndex(self.texts, k1=self.k1, b=self.b)
 
 
+Table = list[list[str]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A term table: what it is computed from (for the digest) and how."""
+
+    inputs: Sequence[str]
+    compute: Callable[[], Table]
+
+
+@dataclass(frozen=True)
+class LexicalSet:
+    indexes: dict[str, LexicalIndex]
+    tables: dict[str, Table]
+
+
+def _save_table(path: Path, table: Table) -> None:
+    strings = sorted({s for row in table for s in row})
+    at = {s: i for i, s in enumerate(strings)}
+    ids = np.fromiter((at[s] for row in table for s in row), dtype=np.int64)
+    ends = np.cumsum([len(row) for row in table], dtype=np.int64)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "strings.json").write_text(json.dumps(strings, ensure_ascii=False), encoding="utf-8")
+    np.save(path / "ids.npy", ids, allow_pickle=False)
+    np.save(path / "ends.npy", ends, allow_pickle=False)
+
+
+def _load_table(path: Path, rows: int) -> Table:
+    try:
+        strings = json.loads((path / "strings.json").read_text(encoding="utf-8"))
+        ids = np.load(path / "ids.npy", allow_pickle=False)
+        ends = np.load(path / "ends.npy", allow_pickle=False)
+    except Exception as exc:  # numpy raises many kinds on a damaged file
+        raise ValueError(f"{path}: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(strings, list) or len(ends) != rows or (rows and int(ends[-1]) != len(ids)):
+        raise ValueError(f"{path} does not hold {rows} rows")
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= len(strings)):
+        raise ValueError(f"{path} refers to strings it does not hold")
+    words = [strings[i] for i in ids.tolist()]
+    starts = [0, *ends[:-1].tolist()] if rows else []
+    return [words[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
+
+
 def _bm25s_version() -> str:
     try:
         return metadata.version("bm25s")
@@ -49,15 +97,21 @@ def _bm25s_version() -> str:
         return "unknown"
 
 
-def lexical_digest(specs: Mapping[str, LexicalSpec]) -> str:
-    """Digest of the roles, their parameters and texts (in order), the format and the bm25s version."""
+def lexical_digest(specs: Mapping[str, LexicalSpec], tables: Mapping[str, TableSpec] | None = None) -> str:
+    """Digest of the roles, their parameters and texts (in order), the tables' names and inputs, the format
+    and the bm25s version."""
     digest = hashlib.sha256(f"lexical:{FORMAT}:bm25s {_bm25s_version()}".encode())
-    for name in sorted(specs):
-        spec = specs[name]
-        digest.update(f"\n{name}\t{spec.k1!r}\t{spec.b!r}\t{len(spec.texts)}\n".encode())
-        for text in spec.texts:
+
+    def add(label: str, texts: Sequence[str]) -> None:
+        digest.update(f"\n{label}\t{len(texts)}\n".encode())
+        for text in texts:
             digest.update(text.encode("utf-8", "surrogatepass"))
             digest.update(b"\x00")
+
+    for name in sorted(specs):
+        add(f"bm25 {name}\t{specs[name].k1!r}\t{specs[name].b!r}", specs[name].texts)
+    for name in sorted(tables or {}):
+        add(f"table {name}", (tables or {})[name].inputs)
     return digest.hexdigest()[:32]
 
 
@@ -70,7 +124,9 @@ def _recorded_digest(target: Path) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def _load(target: Path, digest: str, specs: Mapping[str, LexicalSpec]) -> dict[str, LexicalIndex] | None:
+def _load(
+    target: Path, digest: str, specs: Mapping[str, LexicalSpec], tables: Mapping[str, TableSpec]
+) -> LexicalSet | None:
     marker = target / MARKER
     if not marker.is_file():
         return None
@@ -78,28 +134,30 @@ def _load(target: Path, digest: str, specs: Mapping[str, LexicalSpec]) -> dict[s
         record = json.loads(marker.read_text(encoding="utf-8"))
         if record.get("format") != FORMAT or record.get("digest") != digest:
             raise ValueError(f"it records digest {record.get('digest')!r}, not {digest!r}")
-        indexes = {}
-        for name, spec in specs.items():
-            index = LexicalIndex.load(target / name, len(spec.texts))
-            indexes[name] = index
-        return indexes
+        indexes = {name: LexicalIndex.load(target / name, len(spec.texts)) for name, spec in specs.items()}
+        rows = record.get("table_rows", {})
+        loaded = {name: _load_table(target / f"table-{name}", int(rows[name])) for name in tables}
+        return LexicalSet(indexes, loaded)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("the saved BM25 indexes in %s cannot be read (%s); rebuilding them", target, exc)
         return None
 
 
-def _save(directory: Path, digest: str, indexes: Mapping[str, LexicalIndex], *, unreadable: bool) -> None:
+def _save(directory: Path, digest: str, found: LexicalSet, *, unreadable: bool) -> None:
     """Save ``indexes`` as the set ``digest``, replacing an ``unreadable`` one of that digest."""
     staging = directory / f".{digest}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         staging.mkdir(parents=True)
-        for name, index in indexes.items():
+        for name, index in found.indexes.items():
             index.save(staging / name)
+        for name, table in found.tables.items():
+            _save_table(staging / f"table-{name}", table)
         record = {
             "format": FORMAT,
             "digest": digest,
             "bm25s": _bm25s_version(),
-            "sizes": {name: index.size for name, index in indexes.items()},
+            "sizes": {name: index.size for name, index in found.indexes.items()},
+            "table_rows": {name: len(table) for name, table in found.tables.items()},
         }
         (staging / MARKER).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         target = directory / digest
@@ -109,7 +167,7 @@ def _save(directory: Path, digest: str, indexes: Mapping[str, LexicalIndex], *, 
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)  # an unreadable set of the same digest
         os.replace(staging, target)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a text the file system cannot encode
         log.warning("could not save the BM25 indexes under %s (%s); they are rebuilt at the next start", directory, exc)
         shutil.rmtree(staging, ignore_errors=True)
         return
@@ -118,17 +176,28 @@ def _save(directory: Path, digest: str, indexes: Mapping[str, LexicalIndex], *, 
             shutil.rmtree(other, ignore_errors=True)
 
 
-def load_or_build(directory: Path | None, specs: Mapping[str, LexicalSpec]) -> dict[str, LexicalIndex]:
-    """The BM25 index of each role in ``specs``: loaded from ``directory`` when a set built from the same
-    texts is saved there, otherwise built (and saved there). ``directory`` None: always built, never saved."""
+def load_or_build(
+    directory: Path | None, specs: Mapping[str, LexicalSpec], tables: Mapping[str, TableSpec] | None = None
+) -> LexicalSet:
+    """The BM25 index of each role in ``specs`` and each term table in ``tables``: loaded from ``directory``
+    when a set built from the same texts is saved there, otherwise built (and saved there). ``directory``
+    None: always built, never saved."""
+    tables = tables or {}
+
+    def build() -> LexicalSet:
+        return LexicalSet(
+            {name: spec.build() for name, spec in specs.items()},
+            {name: table.compute() for name, table in tables.items()},
+        )
+
     if directory is None:
-        return {name: spec.build() for name, spec in specs.items()}
-    digest = lexical_digest(specs)
+        return build()
+    digest = lexical_digest(specs, tables)
     target = directory / digest
     unreadable = (target / MARKER).is_file()
-    loaded = _load(target, digest, specs)
+    loaded = _load(target, digest, specs, tables)
     if loaded is not None:
         return loaded
-    indexes = {name: spec.build() for name, spec in specs.items()}
-    _save(directory, digest, indexes, unreadable=unreadable)
-    return indexes
+    found = build()
+    _save(directory, digest, found, unreadable=unreadable)
+    return found

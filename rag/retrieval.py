@@ -28,7 +28,7 @@ from rag.answer_types import AnswerType, classify_question, question_words
 from rag.documents import Passage, Sentence
 from rag.embedding import Embedder
 from rag.lexical import SparseScores, content_terms, content_terms_many
-from rag.lexical_cache import LexicalSpec, load_or_build
+from rag.lexical_cache import LexicalSpec, TableSpec, load_or_build
 from rag.ranker import CandidateSignals, LinearRanker, sentence_features, typed_match
 from rag.store import Store
 
@@ -222,21 +222,36 @@ class HybridRetriever:
         # is scored without the title, which every passage of a document shares.
         if self.params.lexical_title_context:
             specs["passage_evidence"] = LexicalSpec([p.text for p in store.passages])
-        lexical = load_or_build(lexical_dir, specs)
-        self._passage_bm25 = lexical["passages"]
-        self._passage_evidence_bm25 = lexical.get("passage_evidence", self._passage_bm25)
-        self._sentence_bm25 = lexical["sentences"]
+        sentence_texts = [s.text for s in store.sentences]
+        doc_ids = list(store.documents)
+        doc_titles = [store.documents[d].title for d in doc_ids]
+        doc_texts = [f"{store.documents[d].title} {store.documents[d].text}" for d in doc_ids]
+
+        def vocabulary_table() -> list[list[str]]:
+            vocabulary = CountedVocabulary.from_texts(doc_texts)
+            return [sorted(vocabulary.words), sorted(vocabulary.counted)]
+
+        tables = {
+            "sentence_terms": TableSpec(sentence_texts, lambda: content_terms_many(sentence_texts)),
+            "title_terms": TableSpec(doc_titles, lambda: content_terms_many(doc_titles)),
+            "vocabulary": TableSpec(doc_texts, vocabulary_table),
+        }
+        lexical = load_or_build(lexical_dir, specs, tables)
+        self._passage_bm25 = lexical.indexes["passages"]
+        self._passage_evidence_bm25 = lexical.indexes.get("passage_evidence", self._passage_bm25)
+        self._sentence_bm25 = lexical.indexes["sentences"]
         self._large = len(store.passages) >= self.params.large_corpus
         self._sentence_vectors = store.sentence_vectors() if store.sentences else np.zeros((0, 1), np.float32)
         self._passage_vectors = (
             store.passage_vectors() if store.passages and not self._large else np.zeros((0, 1), np.float32)
         )
-        self._sentence_terms = [frozenset(t) for t in content_terms_many([s.text for s in store.sentences])]
-        titles = {doc_id: frozenset(content_terms(d.title)) for doc_id, d in store.documents.items()}
+        self._sentence_terms = [frozenset(t) for t in lexical.tables["sentence_terms"]]
+        titles = {d: frozenset(terms) for d, terms in zip(doc_ids, lexical.tables["title_terms"], strict=True)}
         self._term_df: Counter[str] = Counter()
         for terms in self._sentence_terms:
             self._term_df.update(terms)
-        self._vocabulary = CountedVocabulary.from_texts(f"{d.title} {d.text}" for d in store.documents.values())
+        words, counted = lexical.tables["vocabulary"]
+        self._vocabulary = CountedVocabulary(frozenset(words), frozenset(counted))
         self._words = self._vocabulary.words
         self._title_terms = [titles.get(s.doc_id, frozenset()) for s in store.sentences]
         self._neighbours: list[tuple[int | None, int | None]] = []

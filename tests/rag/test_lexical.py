@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, content_terms, content_terms_many
 
 WORDS = "apple banana cherry date elder fig grape honey iris jade kiwi lemon mango".split()
 
@@ -56,3 +56,8 @@ def test_scores_at_every_row_is_sparse_scores(index: LexicalIndex) -> None:
     sparse = index.sparse_scores("apple kiwi")
     assert np.array_equal(everything.rows, sparse.rows) and np.array_equal(everything.values, sparse.values)
     assert LexicalIndex([]).scores_at("apple", [0]).size == 0
+
+
+def test_terms_of_many_texts_in_one_call_are_each_text_s_own() -> None:
+    texts = ["Ukraine hopes to resume prisoner exchanges, Zelenskyy says", "", "The the of", "Türkiye’s role", "a b"]
+    assert content_terms_many(texts) == [content_terms(t) for t in texts]

@@ -11,7 +11,7 @@ import pytest
 from rag.config import Settings
 from rag.embedding import HashingEmbedder
 from rag.lexical import LexicalIndex
-from rag.lexical_cache import MARKER, LexicalSpec, lexical_digest, load_or_build
+from rag.lexical_cache import MARKER, LexicalSpec, TableSpec, lexical_digest, load_or_build
 from rag.pipeline import QAPipeline
 from rag.retrieval import HybridRetriever
 
@@ -52,6 +52,8 @@ def test_a_saved_set_loads_and_ranks_exactly_as_a_built_one(
     second = HybridRetriever(store, embedder, lexical_dir=tmp_path)
     assert len(built) == 3  # loaded, not built
     assert _rankings(first) == expected == _rankings(second)
+    for table in ("_sentence_terms", "_title_terms", "_vocabulary", "_term_df"):
+        assert getattr(second, table) == getattr(first, table), table
 
 
 def test_a_truncated_file_is_named_and_the_set_rebuilt(
@@ -96,15 +98,15 @@ def test_an_unwritable_path_costs_only_the_save(tmp_path: Path, caplog: pytest.L
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="rag.lexical_cache"):
-        indexes = load_or_build(blocker / "lexical", {"a": LexicalSpec(["apple kiwi", "kiwi"])})
+        found = load_or_build(blocker / "lexical", {"a": LexicalSpec(["apple kiwi", "kiwi"])})
     assert "could not save" in caplog.text
-    assert indexes["a"].top("kiwi", 5) == LexicalIndex(["apple kiwi", "kiwi"]).top("kiwi", 5)
+    assert found.indexes["a"].top("kiwi", 5) == LexicalIndex(["apple kiwi", "kiwi"]).top("kiwi", 5)
 
 
 def test_an_empty_index_saves_and_loads(tmp_path: Path) -> None:
     load_or_build(tmp_path, {"empty": LexicalSpec([])})
     again = load_or_build(tmp_path, {"empty": LexicalSpec([])})
-    assert again["empty"].size == 0 and again["empty"].top("apple", 3) == []
+    assert again.indexes["empty"].size == 0 and again.indexes["empty"].top("apple", 3) == []
 
 
 def test_a_set_of_another_size_is_refused_by_name(tmp_path: Path) -> None:
@@ -123,3 +125,30 @@ def test_settings_put_the_set_beside_the_index_unless_turned_off(tmp_path: Path)
     assert on.lexical_path() == tmp_path / "idx.lexical"
     off = Settings(index_dir=tmp_path / "idx", lexical_cache=False, _env_file=None)  # type: ignore[call-arg]
     assert off.lexical_path() is None
+
+
+def test_a_term_table_round_trips_with_empty_rows_and_any_letters(tmp_path: Path) -> None:
+    rows = [["türkiy", "role"], [], ["zelenski", "zelenski"], ["“quoted”"]]
+    calls: list[int] = []
+
+    def compute() -> list[list[str]]:
+        calls.append(1)
+        return [list(r) for r in rows]
+
+    tables = {"terms": TableSpec(["a", "b", "c", "d"], compute)}
+    assert load_or_build(tmp_path, {}, tables).tables["terms"] == rows
+    assert load_or_build(tmp_path, {}, tables).tables["terms"] == rows
+    assert len(calls) == 1
+    assert lexical_digest({}, tables) != lexical_digest({}, {"terms": TableSpec(["a", "b", "c", "e"], compute)})
+
+
+def test_a_damaged_term_table_is_named_and_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tables = {"terms": TableSpec(["x", "y"], lambda: [["one"], ["two", "three"]])}
+    load_or_build(tmp_path, {}, tables)
+    [saved] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    (saved / "table-terms" / "ends.npy").write_bytes(b"\x93NUMPY")
+    with caplog.at_level(logging.WARNING, logger="rag.lexical_cache"):
+        again = load_or_build(tmp_path, {}, tables)
+    assert str(saved / "table-terms") in caplog.text
+    assert again.tables["terms"] == [["one"], ["two", "three"]]
+    assert load_or_build(tmp_path, {}, tables).tables["terms"] == [["one"], ["two", "three"]]
