@@ -225,16 +225,17 @@ class HybridRetriever:
         sentence_texts = [s.text for s in store.sentences]
         doc_ids = list(store.documents)
         doc_titles = [store.documents[d].title for d in doc_ids]
-        doc_texts = [f"{store.documents[d].title} {store.documents[d].text}" for d in doc_ids]
+        documents = [store.documents[d] for d in doc_ids]
 
         def vocabulary_table() -> list[list[str]]:
-            vocabulary = CountedVocabulary.from_texts(doc_texts)
+            vocabulary = CountedVocabulary.from_texts(f"{d.title} {d.text}" for d in documents)
             return [sorted(vocabulary.words), sorted(vocabulary.counted)]
 
         tables = {
             "sentence_terms": TableSpec(sentence_texts, lambda: content_terms_many(sentence_texts)),
             "title_terms": TableSpec(doc_titles, lambda: content_terms_many(doc_titles)),
-            "vocabulary": TableSpec(doc_texts, vocabulary_table),
+            # The documents' own strings, not joined copies (a corpus's worth of memory at scale).
+            "vocabulary": TableSpec([part for d in documents for part in (d.title, d.text)], vocabulary_table),
         }
         lexical = load_or_build(lexical_dir, specs, tables)
         self._passage_bm25 = lexical.indexes["passages"]
