@@ -26,7 +26,6 @@ import argparse
 import gc
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.ann_scale import log, rss_mb
 from benchmarks.common import machine_description, markdown_table, run_main, update_docs_section, utc_date
 from rag import ann as ann_index
 from rag.ann import AnnParams
@@ -50,18 +50,6 @@ DEV_GOLD = REPO / "tests" / "data" / "dev_gold.jsonl"
 GOAL_ASK_MS = 25.0
 DOCS_HEADING = "Whole ask at a million passages"
 VOCABULARY = 200_000
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message} (RSS {rss_mb():,.0f} MB)", file=sys.stderr, flush=True)
 
 
 def _noisy(vectors: np.ndarray, copies: int, noise: float, rng: np.random.Generator) -> np.ndarray:
