@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     lexical_cache: bool = Field(
         True,
-        description="save the retriever's BM25 indexes in '<index_dir>.lexical' beside the index and load them at "
-        "the next start over the same texts, instead of tokenising the corpus again",
+        description="save the retriever's BM25 indexes and term tables in '<index_dir>.lexical' beside the index "
+        "and load them at the next start over the same texts, instead of tokenising the corpus again",
     )
     batch_window_ms: float = Field(
         2.0, ge=0, le=1000, description="how long a question waits for others to be encoded with it, under load"

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2
 MARKER = "lexical.json"
+STALE_STAGING_SECONDS = 3600
+"""A staging directory this old was left by a process that died while saving (a save takes minutes at most)."""
 
 
 @dataclass(frozen=True)
@@ -171,9 +174,17 @@ def _save(directory: Path, digest: str, found: LexicalSet, *, unreadable: bool) 
         log.warning("could not save the BM25 indexes under %s (%s); they are rebuilt at the next start", directory, exc)
         shutil.rmtree(staging, ignore_errors=True)
         return
-    for other in directory.iterdir():  # sets of earlier corpora are never read again
-        if other.is_dir() and other.name != digest and not other.name.startswith("."):
-            shutil.rmtree(other, ignore_errors=True)
+    now = time.time()
+    try:
+        for other in directory.iterdir():
+            if not other.is_dir() or other.name == digest:
+                continue
+            if not other.name.startswith("."):  # a set of an earlier corpus, never read again
+                shutil.rmtree(other, ignore_errors=True)
+            elif ".tmp-" in other.name and now - other.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(other, ignore_errors=True)  # left by a process killed while saving
+    except OSError:  # another process renamed or removed an entry meanwhile: tidied at the next save
+        pass
 
 
 def load_or_build(

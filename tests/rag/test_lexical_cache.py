@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,3 +153,12 @@ def test_a_damaged_term_table_is_named_and_rebuilt(tmp_path: Path, caplog: pytes
     assert str(saved / "table-terms") in caplog.text
     assert again.tables["terms"] == [["one"], ["two", "three"]]
     assert load_or_build(tmp_path, {}, tables).tables["terms"] == [["one"], ["two", "three"]]
+
+
+def test_staging_left_by_a_killed_save_is_removed_once_stale(tmp_path: Path) -> None:
+    stale, fresh = tmp_path / ".abc.tmp-1-deadbeef", tmp_path / ".abc.tmp-2-feedbeef"
+    stale.mkdir()
+    fresh.mkdir()
+    os.utime(stale, (1_000_000, 1_000_000))
+    load_or_build(tmp_path, {"a": LexicalSpec(["apple"])})
+    assert not stale.exists() and fresh.exists()  # a fresh one may be another process's save in progress
