@@ -28,6 +28,13 @@ class Metrics:
             registry=self.registry,
         )
         self.answers = Counter("rag_answers_total", "Answers composed by /ask", ["abstained"], registry=self.registry)
+        self.ask_stage = Histogram(
+            "rag_ask_stage_seconds",
+            "Time /ask spends in each stage of the pipeline (encode, passages, sentences, rerank, compose)",
+            ["stage"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
         self.index_documents = Gauge("rag_index_documents", "Documents in the index", registry=self.registry)
         self.index_passages = Gauge("rag_index_passages", "Passages in the index", registry=self.registry)
         self.index_sentences = Gauge("rag_index_sentences", "Sentences in the index", registry=self.registry)

@@ -41,8 +41,7 @@ from rag.ann import AnnParams
 from rag.config import Settings
 from rag.documents import Document, Passage, Sentence
 from rag.evaluation.gold import load_gold
-from rag.pipeline import QAPipeline, build_pipeline
-from rag.reranker import rerank_sentences
+from rag.pipeline import ASK_STAGES, QAPipeline, build_pipeline
 from rag.store import IndexStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,41 +122,15 @@ def percentiles(samples: Sequence[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-STAGES = ("encode", "passages", "sentences", "rerank", "compose", "ask")
+STAGES = (*ASK_STAGES, "ask")
 
 
 def staged_ask(pipeline: QAPipeline, question: str) -> tuple[dict[str, float], Any]:
-    """``QAPipeline.ask``'s steps, each timed (ms); the answer as ``ask`` returns it."""
-    clock = time.perf_counter
+    """``QAPipeline.ask`` with each stage's milliseconds (and the whole ``ask``'s); the answer it returns."""
     times: dict[str, float] = {}
-    started = clock()
-    vector = pipeline.retriever.embed_query(question)
-    times["encode"] = clock()
-    passages = pipeline.retriever.search(question, pipeline.top_k, query_vector=vector)
-    times["passages"] = clock()
-    ranked = pipeline.retriever.rank_sentences(question, passages, query_vector=vector)
-    times["sentences"] = clock()
-    if pipeline.reranker is not None and ranked:
-        documents = pipeline.store.documents
-        ranked = rerank_sentences(
-            question,
-            ranked,
-            pipeline.reranker,
-            lambda doc_id: documents[doc_id].title,
-            depth=pipeline.rerank_depth,
-            prior_weight=pipeline.rerank_prior_weight,
-            skip_margin=pipeline.rerank_skip_margin,
-        )
-    times["rerank"] = clock()
-    coverage = pipeline.retriever.coverage(question, ranked)
-    answer = pipeline.composer.compose(question, ranked, coverage=coverage)
-    times["compose"] = clock()
-    out, previous = {}, started
-    for stage in STAGES[:-1]:
-        out[stage] = (times[stage] - previous) * 1000
-        previous = times[stage]
-    out["ask"] = (previous - started) * 1000
-    return out, answer
+    answer = pipeline.ask(question, timings=times)
+    times["ask"] = sum(times[stage] for stage in ASK_STAGES)
+    return times, answer
 
 
 def time_round(

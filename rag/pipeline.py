@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rag.stores import Journal, StoreBackend
 
 __all__ = [
+    "ASK_STAGES",
     "IndexStatus",
     "QAPipeline",
     "batching",
@@ -270,10 +271,12 @@ class QAPipeline:
         max_sentences: int | None = None,
         retrieval: dict[str, Any] | None = None,
         composer: dict[str, Any] | None = None,
+        timings: dict[str, float] | None = None,
     ) -> Answer:
         """An extractive answer with citations, or an abstention.
 
-        ``retrieval`` and ``composer`` override fields of the configured parameters for this call.
+        ``retrieval`` and ``composer`` override fields of the configured parameters for this call. A
+        ``timings`` dict receives each stage's milliseconds (:data:`ASK_STAGES`), for profiling and metrics.
         """
         if not question.strip():
             raise ValueError("question must not be empty")
@@ -281,9 +284,13 @@ class QAPipeline:
         composer = dict(composer or {})
         if max_sentences is not None:
             composer["max_sentences"] = max_sentences
+        clock = _StageClock(timings)
         vector = self.retriever.embed_query(question)
+        clock.lap("encode")
         passages = self.retriever.search(question, top_k or self.top_k, query_vector=vector, **retrieval)
+        clock.lap("passages")
         ranked = self.retriever.rank_sentences(question, passages, query_vector=vector, **retrieval)
+        clock.lap("sentences")
         if self.reranker is not None and ranked:
             documents = self.store.documents
             ranked = rerank_sentences(
@@ -295,8 +302,30 @@ class QAPipeline:
                 prior_weight=self.rerank_prior_weight,
                 skip_margin=self.rerank_skip_margin,
             )
+        clock.lap("rerank")
         coverage = self.retriever.coverage(question, ranked)
-        return self.composer.compose(question, ranked, coverage=coverage, **composer)
+        answer = self.composer.compose(question, ranked, coverage=coverage, **composer)
+        clock.lap("compose")
+        return answer
+
+
+ASK_STAGES = ("encode", "passages", "sentences", "rerank", "compose")
+"""The stages :meth:`QAPipeline.ask` times, in order."""
+
+
+class _StageClock:
+    """Milliseconds between laps, written into ``into`` (nothing is measured when it is None)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self.last = time.perf_counter() if into is not None else 0.0
+
+    def lap(self, stage: str) -> None:
+        if self.into is None:
+            return
+        now = time.perf_counter()
+        self.into[stage] = (now - self.last) * 1000
+        self.last = now
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from api.deps import PipelineDep, SettingsDep
 from api.schemas import AskRequest, AskResponse, ErrorResponse
@@ -15,9 +15,19 @@ def answer_public(answer: Answer) -> AskResponse:
     return AskResponse.model_validate(answer_to_dict(answer))
 
 
+def server_timing(timings: dict[str, float]) -> str:
+    """A ``Server-Timing`` header value: ``encode;dur=5.1, passages;dur=2.0, ...`` (milliseconds)."""
+    return ", ".join(f"{stage};dur={ms:.1f}" for stage, ms in timings.items())
+
+
 @router.post("/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}})
-def ask(body: AskRequest, request: Request, pipeline: PipelineDep, settings: SettingsDep) -> AskResponse:
-    """Answer a question with sentences copied from the articles, each cited by offsets."""
+def ask(
+    body: AskRequest, request: Request, response: Response, pipeline: PipelineDep, settings: SettingsDep
+) -> AskResponse:
+    """Answer a question with sentences copied from the articles, each cited by offsets.
+
+    The ``Server-Timing`` header gives each stage's milliseconds.
+    """
     if len(body.question) > settings.max_question_chars:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -27,7 +37,11 @@ def ask(body: AskRequest, request: Request, pipeline: PipelineDep, settings: Set
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"top_k must be between 1 and {settings.max_top_k}, got {body.top_k}"
         )
-    answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences)
+    timings: dict[str, float] = {}
+    answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences, timings=timings)
+    response.headers["Server-Timing"] = server_timing(timings)
+    for stage, ms in timings.items():
+        request.app.state.metrics.ask_stage.labels(stage).observe(ms / 1000)
     request.state.log_fields = {
         "question_chars": len(body.question),
         "abstained": answer.abstained,

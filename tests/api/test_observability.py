@@ -22,6 +22,18 @@ def test_metrics_count_requests_answers_and_index(client: TestClient) -> None:
     assert "rag_index_build_seconds" in text and "rag_model_load_seconds" in text
 
 
+def test_ask_reports_its_stages_in_server_timing_and_metrics(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "When is the meeting of Chiefs of the General Staff?"})
+    assert response.status_code == 200
+    entries = [entry.strip().split(";dur=") for entry in response.headers["Server-Timing"].split(",")]
+    assert [name for name, _ in entries] == ["encode", "passages", "sentences", "rerank", "compose"]
+    assert all(float(ms) >= 0 for _, ms in entries)
+    text = client.get("/metrics").text
+    for stage in ("encode", "passages", "sentences", "rerank", "compose"):
+        assert f'rag_ask_stage_seconds_count{{stage="{stage}"}} 1.0' in text
+    assert "Server-Timing" not in client.post("/ask", json={"question": ""}).headers
+
+
 def test_one_json_log_line_per_request_without_the_api_key(
     client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
