@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import random
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,46 +61,6 @@ def read_pairs(path: Path) -> list[QuestionPairs]:
             # BM25-candidate news pairs carry no ranker score; they are only fitted on, never held out.
             item.ranker.append(0.5 if row["ranker"] is None else float(row["ranker"]))
     return list(grouped.values())
-
-
-# News names a government by its capital ("Kyiv wants ...", "Moscow has not commented"); the fitting
-# questions mostly name the country. The forms below are the ones a question would use.
-CAPITALS = {
-    "Ukraine": "Kyiv", "Russia": "Moscow", "the United States": "Washington", "China": "Beijing",
-    "the United Kingdom": "London", "Britain": "London", "France": "Paris", "Germany": "Berlin",
-    "Japan": "Tokyo", "Iran": "Tehran", "Turkey": "Ankara", "Türkiye": "Ankara", "India": "New Delhi",
-    "Syria": "Damascus", "Egypt": "Cairo", "Saudi Arabia": "Riyadh", "North Korea": "Pyongyang",
-    "South Korea": "Seoul", "Taiwan": "Taipei", "Poland": "Warsaw", "Belarus": "Minsk", "Italy": "Rome",
-    "Spain": "Madrid", "Canada": "Ottawa", "Mexico": "Mexico City", "Australia": "Canberra",
-    "Pakistan": "Islamabad", "Afghanistan": "Kabul", "Venezuela": "Caracas", "Cuba": "Havana",
-    "Qatar": "Doha", "Hungary": "Budapest", "Sweden": "Stockholm", "Finland": "Helsinki",
-    "Greece": "Athens", "Serbia": "Belgrade", "Ethiopia": "Addis Ababa", "Nigeria": "Abuja", "Kenya": "Nairobi",
-}  # fmt: skip
-_COUNTRY = re.compile(r"\b(" + "|".join(re.escape(c) for c in sorted(CAPITALS, key=len, reverse=True)) + r")\b")
-# After these the country is a place ("in Ukraine", "the president of Ukraine"), not an actor.
-_PLACE_PREPOSITION = re.compile(
-    r"\b(in|of|from|to|into|across|through|throughout|within|near|around|outside|inside|at|over|for)\s+$", re.I
-)
-
-
-def metonymy_variant(question: str) -> str | None:
-    """``question`` with the first country that acts in it named by its capital ("Does Ukraine want" -> "Does
-    Kyiv want"), or None when it names none of :data:`CAPITALS` except as a place ("in Ukraine")."""
-    for match in _COUNTRY.finditer(question):
-        if _PLACE_PREPOSITION.search(question[: match.start()]):
-            continue
-        return question[: match.start()] + CAPITALS[match.group(1)] + question[match.end() :]
-    return None
-
-
-def with_metonymy(items: Sequence[QuestionPairs]) -> list[QuestionPairs]:
-    """``items`` plus, for each question naming a country, a copy naming its capital (same pairs and labels)."""
-    out = list(items)
-    for item in items:
-        variant = metonymy_variant(item.question)
-        if variant is not None:
-            out.append(QuestionPairs(item.group, variant, item.passages, item.labels, item.ranker, item.answerable))
-    return out
 
 
 def held_out_group(group: str, share: float, seed: int) -> bool:
@@ -269,11 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="skip the first N batches of the shuffled plan (with --init: continue where that fit stopped)",
     )
-    parser.add_argument(
-        "--metonymy",
-        action="store_true",
-        help="also fit on each training question naming a country, with the country named by its capital",
-    )
     parser.add_argument("--write-model", action="store_true", help=f"also write the adapter to {MODEL_PATH}")
     return parser
 
@@ -373,10 +327,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = read_pairs(args.pairs)
     train = [i for i in items if not held_out_group(i.group, args.held_out, args.seed)]
     held = [i for i in items if held_out_group(i.group, args.held_out, args.seed)]
-    if args.metonymy:
-        fitted = len(train)
-        train = with_metonymy(train)
-        console.print(f"--metonymy: {len(train) - fitted} training questions added with a capital for the country")
     console.print(
         f"{len(items)} questions ({sum(len(i.passages) for i in items)} pairs); "
         f"{len(train)} train, {len(held)} held out in {len({i.group for i in held})} groups"

@@ -91,34 +91,3 @@ def test_a_missing_or_damaged_init_file_is_an_error_naming_it(tmp_path: Path) ->
     damaged.write_bytes(b"not a safetensors file")
     with pytest.raises(SystemExit, match=r"damaged\.safetensors cannot be read"):
         load_init(damaged, adapters, norms, head, _args())
-
-
-@pytest.mark.parametrize(
-    ("question", "variant"),
-    [
-        ("Why does Ukraine want the vote?", "Why does Kyiv want the vote?"),
-        ("What did the United States say about it?", "What did Washington say about it?"),
-        ("What is Russia's plan?", "What is Moscow's plan?"),
-        (
-            "Who leads the army of Ukraine, and what did Russia say?",
-            "Who leads the army of Ukraine, and what did Moscow say?",
-        ),
-        ("Where in China was it found?", None),
-        ("Which river runs through Germany?", None),
-        ("Who painted it?", None),
-    ],
-)
-def test_a_country_that_acts_is_named_by_its_capital_and_a_place_is_left(question: str, variant: str | None) -> None:
-    from benchmarks.fit_reranker import metonymy_variant
-
-    assert metonymy_variant(question) == variant
-
-
-def test_metonymy_copies_keep_the_pairs_and_labels_and_add_only_where_a_country_acts() -> None:
-    from benchmarks.fit_reranker import QuestionPairs, with_metonymy
-
-    acting = QuestionPairs("a1", "What did Ukraine ask for?", ["t: s1", "t: s2"], [1, 0], [0.2, 0.1], True)
-    placed = QuestionPairs("a1", "What happened in Ukraine?", ["t: s3"], [0], [0.3], False)
-    out = with_metonymy([acting, placed])
-    assert [item.question for item in out] == [acting.question, placed.question, "What did Kyiv ask for?"]
-    assert (out[2].group, out[2].passages, out[2].labels, out[2].answerable) == ("a1", acting.passages, [1, 0], True)
