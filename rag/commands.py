@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ def format_answer(answer: object) -> str:
     return "\n".join(lines)
 
 
+def format_timings(timings: dict[str, float]) -> str:
+    """One line: each stage's milliseconds and their sum (``encode 5.1 ms · ... · ask 61.0 ms``)."""
+    parts = [f"{stage} {ms:.1f} ms" for stage, ms in timings.items()]
+    return " · ".join([*parts, f"ask {sum(timings.values()):.1f} ms"])
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import build_pipeline
 
@@ -107,7 +114,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if len(question) > settings.max_question_chars:
         raise CliError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
     pipeline = build_pipeline(settings)
-    answer = pipeline.ask(question, top_k=args.top_k, max_sentences=args.max_sentences)
+    timings: dict[str, float] | None = {} if args.timings else None
+    answer = pipeline.ask(question, top_k=args.top_k, max_sentences=args.max_sentences, timings=timings)
+    if timings is not None:
+        print(format_timings(timings), file=sys.stderr)
     if args.json:
         from rag.serialize import answer_to_dict
 
@@ -152,6 +162,7 @@ def add_commands(sub: Any) -> None:
     ask.add_argument("--top-k", type=positive)
     ask.add_argument("--max-sentences", type=positive)
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")
+    ask.add_argument("--timings", action="store_true", help="print each pipeline stage's milliseconds on stderr")
     ask.set_defaults(handler=cmd_ask)
 
 

@@ -47,6 +47,15 @@ def test_ask_json_matches_the_api_shape_and_offsets(env: Path, capsys: pytest.Ca
         assert text[citation["start"] : citation["end"]] == citation["text"]
 
 
+def test_ask_timings_go_to_stderr_and_leave_the_json_whole(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "--timings", "Who held consultations in the United Arab Emirates?"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["question"] == "Who held consultations in the United Arab Emirates?"
+    stages = [part.rsplit(" ", 2)[0] for part in captured.err.strip().split(" · ")]
+    assert stages == ["encode", "passages", "sentences", "rerank", "compose", "ask"]
+    assert float(captured.err.strip().rsplit(" ", 2)[1]) > 0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
