@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -248,9 +249,7 @@ class HybridRetriever:
         )
         self._sentence_terms = [frozenset(t) for t in lexical.tables["sentence_terms"]]
         titles = {d: frozenset(terms) for d, terms in zip(doc_ids, lexical.tables["title_terms"], strict=True)}
-        self._term_df: Counter[str] = Counter()
-        for terms in self._sentence_terms:
-            self._term_df.update(terms)
+        self._term_df: Counter[str] = Counter(chain.from_iterable(self._sentence_terms))
         words, counted = lexical.tables["vocabulary"]
         self._vocabulary = CountedVocabulary(frozenset(words), frozenset(counted))
         self._words = self._vocabulary.words
@@ -258,21 +257,18 @@ class HybridRetriever:
         self._neighbours: list[tuple[int | None, int | None]] = []
         self._position: list[float] = []
         self._first: list[float] = []
-        sentences = store.sentences
+        # A sentence's neighbours are the sentences before and after it in the same section of its document.
+        runs = [(sentence.doc_id, sentence.section) for sentence in store.sentences]
         first_row = 0
-
-        def same_run(row: int, other: int) -> bool:
-            return (
-                0 <= other < len(sentences)
-                and sentences[other].doc_id == sentences[row].doc_id
-                and sentences[other].section == sentences[row].section
-            )
-
-        for row, sentence in enumerate(sentences):
-            if row == 0 or sentences[row - 1].doc_id != sentence.doc_id:
+        last = len(runs) - 1
+        for row, run in enumerate(runs):
+            if row == 0 or runs[row - 1][0] != run[0]:
                 first_row = row
             self._neighbours.append(
-                (row - 1 if same_run(row, row - 1) else None, row + 1 if same_run(row, row + 1) else None)
+                (
+                    row - 1 if row > 0 and runs[row - 1] == run else None,
+                    row + 1 if row < last and runs[row + 1] == run else None,
+                )
             )
             self._position.append(float(row - first_row))
             self._first.append(1.0 if row == first_row else 0.0)
