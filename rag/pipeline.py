@@ -25,7 +25,14 @@ from rag.ranker import LinearRanker, load_ranker
 from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
 from rag.reranker import Runtime as RerankRuntime
 from rag.retrieval import HybridRetriever, RetrievalParams, ScoredPassage
-from rag.store import BuildStats, IndexNotFoundError, IndexOutdatedError, IndexStore, corpus_fingerprint
+from rag.store import (
+    BuildStats,
+    IndexNotFoundError,
+    IndexOutdatedError,
+    IndexStore,
+    check_index_directory,
+    corpus_fingerprint,
+)
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -82,6 +89,8 @@ def open_index(
     tagger = tagger or make_tagger("rules")
     store_backend: StoreBackend = backend or FileBackend(index_dir)
     # Replicas starting together on a shared store: one builds or updates it, the others then load that.
+    if isinstance(store_backend, FileBackend):
+        check_index_directory(store_backend.index_dir)  # before a build that saving would then refuse
     with store_backend.write_lock():
         where = store_backend.describe()
         started = time.perf_counter()

@@ -38,6 +38,7 @@ __all__ = [
     "PIPELINE_VERSION",
     "BuildStats",
     "IndexCorruptError",
+    "IndexDirectoryError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IndexOutdatedError",
@@ -45,6 +46,7 @@ __all__ = [
     "IndexStoreError",
     "PassageSearcher",
     "Store",
+    "check_index_directory",
     "corpus_fingerprint",
 ]
 
@@ -72,6 +74,11 @@ class IndexNotFoundError(IndexStoreError):
 
 class IndexCorruptError(IndexStoreError):
     pass
+
+
+class IndexDirectoryError(IndexStoreError):
+    """The index directory names something that is not an index (a file, or a directory of other files):
+    saving would replace it, so nothing is read from or written to it."""
 
 
 class IndexMismatchError(IndexStoreError):
@@ -108,6 +115,27 @@ def _recover_retired(root: Path) -> None:
     if candidates:
         candidates[-1].parent.rename(root)
         fsync_dir(root.parent)
+
+
+def check_index_directory(directory: Path | str) -> None:
+    """Refuse a path an index must not replace: a file, or a non-empty directory without a manifest.
+
+    Saving renames the whole directory aside and deletes it, so ``--index-dir`` pointed at a directory of
+    other files (a typo, ``/etc``) must fail here rather than lose them. An empty directory, a missing one
+    and an index (even a damaged one, which ``rag index --rebuild`` repairs) are accepted.
+    """
+    root = Path(directory)
+    if not root.exists() and not root.is_symlink():
+        return
+    if not root.is_dir():
+        raise IndexDirectoryError(f"index directory {root} is not a directory; choose a new or empty directory")
+    if (root / MANIFEST).is_file():
+        return
+    if next(root.iterdir(), None) is not None:
+        raise IndexDirectoryError(
+            f"index directory {root} holds other files and no {MANIFEST}, so it is not an index; it is left "
+            "untouched (saving an index would replace the whole directory): choose a new or empty directory"
+        )
 
 
 def _encoder_info(embedder: Embedder) -> dict[str, Any]:
@@ -348,6 +376,7 @@ class IndexStore:
         The old directory is moved aside just before the new one takes its name; if the process dies
         between those two renames, :meth:`load` puts the old one back.
         """
+        check_index_directory(directory)
         target = Path(directory).resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -399,6 +428,7 @@ class IndexStore:
     @staticmethod
     def read_manifest(directory: Path | str) -> dict[str, Any]:
         _recover_retired(Path(directory))
+        check_index_directory(directory)
         path = Path(directory) / MANIFEST
         if not path.is_file():
             raise IndexNotFoundError(f"no index at {directory} (missing {MANIFEST}); build one with: rag index")

@@ -11,7 +11,13 @@ from rag.embedding import HashingEmbedder
 from rag.ingest import load_documents
 from rag.pipeline import open_index
 from rag.retrieval import HybridRetriever
-from rag.store import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexStore
+from rag.store import (
+    IndexCorruptError,
+    IndexDirectoryError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexStore,
+)
 from tests.conftest import SEEDS
 
 QUERIES = ["How many Ukrainians could be released?", "Istanbul agreements", "meeting of national security advisors"]
@@ -83,6 +89,28 @@ def test_edited_file_with_same_size_is_caught(saved: tuple[IndexStore, Path]) ->
 def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="rag index"):
         IndexStore.load(tmp_path / "nothing")
+
+
+def test_a_directory_of_other_files_is_neither_read_nor_replaced(tmp_path: Path, articles: list) -> None:
+    # Saving renames the target aside and deletes it: pointed at a directory of someone's files, it must refuse.
+    foreign = tmp_path / "papers"
+    (foreign / "drafts").mkdir(parents=True)
+    (foreign / "notes.txt").write_text("keep me")
+    (foreign / "drafts" / "a.md").write_text("and me")
+    store, _ = IndexStore.build(articles, HashingEmbedder(), ChunkingParams())
+    with pytest.raises(IndexDirectoryError, match=r"papers holds other files and no manifest.json"):
+        store.save(foreign)
+    with pytest.raises(IndexDirectoryError, match="not an index"):
+        IndexStore.load(foreign)
+    with pytest.raises(IndexDirectoryError, match="not an index"):
+        open_index(articles, HashingEmbedder(), ChunkingParams(), foreign, rebuild=True)
+    assert (foreign / "notes.txt").read_text() == "keep me" and (foreign / "drafts" / "a.md").read_text() == "and me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["papers"]  # no staging or retired directory left
+    with pytest.raises(IndexDirectoryError, match="is not a directory"):
+        store.save(foreign / "notes.txt")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert IndexStore.load(store.save(empty)).manifest["counts"] == store.manifest["counts"]
 
 
 def test_other_model_or_chunking_is_refused_with_rebuild_hint(saved: tuple[IndexStore, Path], articles: list) -> None:
