@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag import __version__
-from rag.cli_support import CliError, positive, settings_from_args
+from rag.cli_support import CliError, port_number, settings_from_args
 
 __all__ = ["build_parser", "cmd_serve", "main"]
 
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")
-    serve.add_argument("--port", type=positive)
+    serve.add_argument("--port", type=port_number)
     serve.add_argument("--index-dir", type=Path)
     serve.set_defaults(handler=cmd_serve)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rag.config import Settings
 
-__all__ = ["CliError", "positive", "progress_bar", "settings_from_args", "show_progress"]
+__all__ = ["CliError", "port_number", "positive", "progress_bar", "settings_from_args", "show_progress"]
 
 
 class CliError(Exception):
@@ -63,4 +63,12 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    value = positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
     return value

@@ -62,21 +62,36 @@ def test_ask_timings_go_to_stderr_and_leave_the_json_whole(env: Path, capsys: py
         (["ask", "   "], "the question must not be empty"),
         (["ask", "x" * 501], "the limit is 500"),
         (["index", "/does/not/exist"], "no such file or directory"),
+        (["ask", "--index-dir", "papers", "Who mediates?"], "papers holds other files and no manifest.json"),
+        (["index", "--rebuild", "--index-dir", "papers"], "it is left untouched"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
     env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    (env / "papers").mkdir()
+    (env / "papers" / "notes.txt").write_text("keep me")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("rag: error:") and message in err and "Traceback" not in err
+    assert [p.name for p in (env / "papers").iterdir()] == ["notes.txt"]
 
 
-def test_bad_option_value_is_a_usage_error(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", "q", "--top-k", "0"], "must be at least 1"),
+        (["serve", "--port", "99999"], "a port is at most 65535, got 99999"),  # was uvicorn's OverflowError
+        (["serve", "--port", "http"], "expected a whole number, got 'http'"),
+    ],
+)
+def test_bad_option_value_is_a_usage_error(
+    env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["ask", "q", "--top-k", "0"])
+        main(argv)
     assert exit_info.value.code == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_invalid_setting_exits_2_naming_the_variable(
