@@ -179,8 +179,9 @@ def _save(directory: Path, digest: str, found: LexicalSet, *, unreadable: bool) 
         for other in directory.iterdir():
             if not other.is_dir() or other.name == digest:
                 continue
-            if not other.name.startswith("."):  # a set of an earlier corpus, never read again
-                shutil.rmtree(other, ignore_errors=True)
+            if not other.name.startswith("."):
+                if (other / MARKER).is_file():  # a set of an earlier corpus, never read again; nothing else
+                    shutil.rmtree(other, ignore_errors=True)
             elif ".tmp-" in other.name and now - other.stat().st_mtime > STALE_STAGING_SECONDS:
                 shutil.rmtree(other, ignore_errors=True)  # left by a process killed while saving
     except OSError:  # another process renamed or removed an entry meanwhile: tidied at the next save

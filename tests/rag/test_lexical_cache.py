@@ -81,9 +81,11 @@ def test_other_texts_get_another_set_and_the_old_one_is_removed(fake_pipeline: Q
     doc_id = next(iter(store.documents))
     retitled = dict(store.documents)
     retitled[doc_id] = replace(store.documents[doc_id], title="Another title")
+    (tmp_path / "drafts").mkdir()  # someone's own directory in the cache's place is not a set: kept
+    (tmp_path / "drafts" / "notes.txt").write_text("keep me")
     HybridRetriever(replace(store, documents=retitled), embedder, lexical_dir=tmp_path)
-    [new] = [p.name for p in tmp_path.iterdir()]
-    assert new != old
+    [new] = [p.name for p in tmp_path.iterdir() if p.name != "drafts"]
+    assert new != old and (tmp_path / "drafts" / "notes.txt").read_text() == "keep me"
 
 
 def test_the_digest_reads_every_text_and_parameter() -> None:
