@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from rag.text import is_blank, nul_position
+
 
 def valid_unicode(value: str) -> str:
     """Refuse text that cannot be encoded as UTF-8 (lone surrogates such as ``"\\ud800"`` are valid JSON)."""
@@ -23,6 +25,18 @@ UnicodeText = Annotated[str, AfterValidator(valid_unicode)]
 """A string that is valid Unicode text; every string from a request that reaches the pipeline is one."""
 
 
+def storable(value: str) -> str:
+    """Refuse U+0000: it is not text, and a PostgreSQL store cannot hold it."""
+    position = nul_position(value)
+    if position is not None:
+        raise ValueError(f"contains a NUL character (U+0000 at position {position}), which cannot be stored")
+    return value
+
+
+StoredText = Annotated[UnicodeText, AfterValidator(storable)]
+"""Valid Unicode text that a store can keep: every field of a written article is one."""
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,7 +52,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("question must not be empty or whitespace")
         return value
 
@@ -150,16 +164,16 @@ class ArticleIn(BaseModel):
         description="1-200 characters: letters, digits, '_', '.', ':', '-' (not starting with '.', ':' or '-')",
         examples=["2026-11-23-reuters-ceasefire"],
     )
-    title: UnicodeText | None = Field(None, max_length=1000, description="Default: the first line of the text")
-    text: UnicodeText = Field(..., description="The article; citation offsets will index into it")
-    url: UnicodeText | None = Field(None, max_length=2000)
-    published: UnicodeText | None = Field(None, max_length=100)
-    source: UnicodeText | None = Field(None, max_length=200)
+    title: StoredText | None = Field(None, max_length=1000, description="Default: the first line of the text")
+    text: StoredText = Field(..., description="The article; citation offsets will index into it")
+    url: StoredText | None = Field(None, max_length=2000)
+    published: StoredText | None = Field(None, max_length=100)
+    source: StoredText | None = Field(None, max_length=200)
 
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("text must not be empty or whitespace")
         return value
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.cli_support import CliError, positive, progress_bar, settings_from_args, show_progress
+from rag.text import is_blank
 
 __all__ = ["add_commands", "add_config_command", "cmd_ask", "cmd_config", "cmd_index", "format_answer"]
 
@@ -109,7 +110,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     question = args.question.strip()
-    if not question:
+    if is_blank(question):
         raise CliError("the question must not be empty")
     if len(question) > settings.max_question_chars:
         raise CliError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.documents import Block, Document
 from rag.faq import looks_like_faq
+from rag.text import is_blank, nul_position
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -183,11 +184,15 @@ def _document_from_text(
 def _read_text(path: Path) -> str:
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
+            text = handle.read()
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
         raise IngestError(f"{path}: cannot be read ({exc.strerror})") from exc
+    position = nul_position(text)
+    if position is not None:
+        raise IngestError(f"{path}: holds a NUL character (at character {position}), so it is not plain text")
+    return text
 
 
 _JSONL_FIELDS = {"id", "title", "text", "url", "published", "source"}
@@ -205,11 +210,17 @@ def _load_jsonl(path: Path) -> Iterator[Document]:
         if not isinstance(record, dict):
             raise IngestError(f"{where}: expected a JSON object with 'id' and 'text'")
         for key in ("id", "text"):
-            if not isinstance(record.get(key), str) or not record[key].strip():
+            if not isinstance(record.get(key), str) or is_blank(record[key]):
                 raise IngestError(f"{where}: field '{key}' must be a non-empty string")
-        for key in _JSONL_FIELDS - {"id", "text"}:
-            if record.get(key) is not None and not isinstance(record[key], str):
+        for key in sorted(_JSONL_FIELDS):
+            value = record.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
                 raise IngestError(f"{where}: field '{key}' must be a string")
+            position = nul_position(value)
+            if position is not None:
+                raise IngestError(f"{where}: field '{key}' holds a NUL character (U+0000 at position {position})")
         yield _document_from_text(
             record["id"],
             record["text"],
@@ -229,7 +240,7 @@ def load_path(path: Path) -> list[Document]:
     if suffix == ".jsonl":
         return list(_load_jsonl(path))
     text = _read_text(path)
-    if not text.strip():
+    if is_blank(text):
         raise IngestError(f"{path}: file is empty")
     return [_document_from_text(path.stem, text, path=str(path), markdown=suffix in (".md", ".markdown"))]
 

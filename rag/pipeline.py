@@ -33,6 +33,7 @@ from rag.store import (
     check_index_directory,
     corpus_fingerprint,
 )
+from rag.text import is_blank
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -287,7 +288,7 @@ class QAPipeline:
         ``retrieval`` and ``composer`` override fields of the configured parameters for this call. A
         ``timings`` dict receives each stage's milliseconds (:data:`ASK_STAGES`), for profiling and metrics.
         """
-        if not question.strip():
+        if is_blank(question):
             raise ValueError("question must not be empty")
         retrieval = retrieval or {}
         composer = dict(composer or {})

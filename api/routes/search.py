@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import PipelineDep, SettingsDep
 from api.schemas import ErrorResponse, SearchHit, SearchResponse
+from rag.text import is_blank
 
 router = APIRouter(tags=["search"])
 
@@ -18,7 +19,7 @@ def search(
     k: Annotated[int, Query(ge=1, description="Number of passages")] = 10,
 ) -> SearchResponse:
     """Passages ranked by hybrid (dense + BM25) retrieval, with offsets into their documents."""
-    if not q.strip():
+    if is_blank(q):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "q must not be empty or whitespace")
     if len(q) > settings.max_question_chars:
         raise HTTPException(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.faq import looks_like_faq, parse_faq
+from rag.text import is_blank
 
 __all__ = ["GoldError", "GoldItem", "faq_gold_items", "load_gold"]
 
@@ -38,7 +39,7 @@ def _item(record: object, where: str) -> GoldItem:
     if not isinstance(record, dict):
         raise GoldError(f"{where}: expected a JSON object")
     for key in ("id", "question"):
-        if not isinstance(record.get(key), str) or not record[key].strip():
+        if not isinstance(record.get(key), str) or is_blank(record[key]):
             raise GoldError(f"{where}: '{key}' must be a non-empty string")
     answerable = record.get("answerable", True)
     if not isinstance(answerable, bool):

@@ -53,6 +53,15 @@ def test_search_answers_hostile_strings_with_200_or_a_4xx_message(client: TestCl
     assert response.status_code == 200 or (400 <= response.status_code < 500 and response.json()["detail"])
 
 
+@pytest.mark.parametrize("text", ["\u200b\u200c\u200d\ufeff", "\x01\x7f", "\u2028 \u00a0"])
+def test_a_question_with_nothing_visible_is_422_on_ask_and_search(client: TestClient, text: str) -> None:
+    # Zero-width marks and controls are not whitespace to str.strip(); such a question once got an answer.
+    ask = _post_json(client, "/ask", {"question": text})
+    assert ask.status_code == 422 and "must not be empty" in ask.json()["detail"]
+    search = client.get("/search", params={"q": text})
+    assert search.status_code == 422 and "must not be empty" in search.json()["detail"]
+
+
 def test_search_with_percent_encoded_surrogate_and_invalid_utf8(client: TestClient) -> None:
     for raw in ("%ED%A0%80", "%FF%FE", "%00"):
         response = client.get(f"/search?q=who{raw}is")

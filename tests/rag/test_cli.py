@@ -60,8 +60,10 @@ def test_ask_timings_go_to_stderr_and_leave_the_json_whole(env: Path, capsys: py
     ("argv", "message"),
     [
         (["ask", "   "], "the question must not be empty"),
+        (["ask", "\u200b\ufeff"], "the question must not be empty"),
         (["ask", "x" * 501], "the limit is 500"),
         (["index", "/does/not/exist"], "no such file or directory"),
+        (["index", "nul.txt"], "nul.txt: holds a NUL character (at character 7)"),
         (["ask", "--index-dir", "papers", "Who mediates?"], "papers holds other files and no manifest.json"),
         (["index", "--rebuild", "--index-dir", "papers"], "it is left untouched"),
     ],
@@ -71,6 +73,7 @@ def test_bad_input_exits_2_with_a_message(
 ) -> None:
     (env / "papers").mkdir()
     (env / "papers" / "notes.txt").write_text("keep me")
+    (env / "nul.txt").write_bytes(b"Title\nA\x00B.")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("rag: error:") and message in err and "Traceback" not in err

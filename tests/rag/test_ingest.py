@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,12 +125,17 @@ def test_jsonl_records_keep_metadata_and_title(tmp_path: Path) -> None:
         ('["a list"]', "feed.jsonl:1: expected a JSON object"),
         ('{"id": "x"}', "feed.jsonl:1: field 'text' must be a non-empty string"),
         ('{"id": "x", "text": "t", "url": 5}', "feed.jsonl:1: field 'url' must be a string"),
+        ('{"id": "x", "text": "\\u200b\\ufeff"}', "feed.jsonl:1: field 'text' must be a non-empty string"),
+        (
+            '{"id": "x", "text": "t", "title": "a\\u0000b"}',
+            "feed.jsonl:1: field 'title' holds a NUL character (U+0000 at position 1)",
+        ),
     ],
 )
 def test_bad_jsonl_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text(line + "\n", encoding="utf-8")
-    with pytest.raises(IngestError, match=message.replace("[", r"\[")):
+    with pytest.raises(IngestError, match=re.escape(message)):
         load_path(path)
 
 
@@ -151,6 +157,12 @@ def test_unsupported_missing_empty_and_duplicate_files(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     with pytest.raises(IngestError, match="file is empty"):
         load_path(tmp_path / "empty.txt")
+    (tmp_path / "invisible.txt").write_text("\ufeff\u200b\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"invisible\.txt: file is empty"):
+        load_path(tmp_path / "invisible.txt")
+    (tmp_path / "binary.txt").write_bytes(b"Title\nBody\x00 with a NUL.")
+    with pytest.raises(IngestError, match=r"binary\.txt: holds a NUL character \(at character 10\)"):
+        load_path(tmp_path / "binary.txt")
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(IngestError, match="not UTF-8"):
         load_path(tmp_path / "bad.txt")

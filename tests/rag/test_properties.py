@@ -14,6 +14,7 @@ from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
 from rag.segment import split_sentences
 from rag.store import IndexStore
+from rag.text import is_blank
 
 # Text that exercises the segmenter: terminators, quotes, abbreviations, digits, line breaks, and
 # arbitrary Unicode (RTL, emoji, combining marks, NUL) mixed in.
@@ -89,7 +90,7 @@ def test_every_citation_is_the_document_text_at_its_offsets(text: str, words: li
     # A question made of the text's own words (so something matches) or of random words.
     own = text.split()
     question = " ".join(data.draw(st.lists(st.sampled_from(own), min_size=1, max_size=8))) if own else " ".join(words)
-    if not question.strip():
+    if is_blank(question):
         question = "news"
     answer = pipeline.ask(question, max_sentences=3)
     for citation in answer.citations:
