@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    reports = {"--json": args.json_out, "--markdown": args.markdown, "--plot": args.plot}
+    _check_report_paths(reports, protected=[args.gold, settings.seeds_dir, settings.index_dir])
     try:
         items = load_gold(args.gold)
     except GoldError as exc:
@@ -78,12 +81,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = evaluate(pipeline, items, retrieval=retrieval, threshold=args.threshold, progress=update)
     report.config["gold"] = str(args.gold)
     print_report(report, Console(), per_question=not args.quiet_questions)
-    if args.json_out:
-        write_json(report, args.json_out)
-    if args.markdown:
-        write_markdown(report, args.markdown, title=f"Evaluation: {args.gold.name}")
-    if args.plot:
-        write_plot(report, args.plot)
+    try:
+        if args.json_out:
+            write_json(report, args.json_out)
+        if args.markdown:
+            write_markdown(report, args.markdown, title=f"Evaluation: {args.gold.name}")
+        if args.plot:
+            write_plot(report, args.plot)
+    except OSError as exc:
+        raise CliError(f"the report could not be written: {exc.filename}: {exc.strerror}") from None
     failures = []
     for name, floor in args.fail_under:
         failures += _check(report.metrics, name, floor, below=True)
@@ -92,6 +98,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"rag eval: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_report_paths(reports: dict[str, Path | None], *, protected: list[Path]) -> None:
+    """Refuse, before the run, a report path that cannot be written or would overwrite an input."""
+    kept = [p.resolve() for p in protected]
+    seen: dict[Path, str] = {}
+    for option, path in reports.items():
+        if path is None:
+            continue
+        target = path.resolve()
+        if target in seen:
+            raise CliError(f"{option} and {seen[target]} name the same file, {path}")
+        seen[target] = option
+        if target.is_dir():
+            raise CliError(f"{option} {path}: is a directory; name a file")
+        for held in kept:
+            if target == held or held in target.parents:
+                raise CliError(f"{option} {path}: would overwrite an input ({held}); name another file")
+        folder = next(p for p in target.parents if p.exists())
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise CliError(f"{option} {path}: cannot be written ({folder} is not a writable directory)")
 
 
 def _check(metrics: dict[str, float | None], name: str, bound: float, *, below: bool) -> list[str]:
