@@ -8,12 +8,16 @@ package) into one parser. The library itself never imports the web layer.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from rag import __version__
 from rag.cli_support import CliError, port_number, settings_from_args
+
+log = logging.getLogger("rag.cli")
 
 __all__ = ["build_parser", "cmd_serve", "main"]
 
@@ -59,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rag.config import SettingsError, load_settings
+    from rag.config import SettingsError, load_settings, unknown_variables
     from rag.embedding import EmbedderError
     from rag.ingest import IngestError
     from rag.logs import configure_logging
@@ -74,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Commands other than serve only speak up for warnings, unless asked for more.
         level = settings.log_level if args.command == "serve" or settings.log_level == "DEBUG" else "WARNING"
         configure_logging(level, settings.log_format)
+        for problem in unknown_variables(os.environ):
+            log.warning("%s (ignored)", problem)
         return int(args.handler(args))
     except (CliError, SettingsError, IngestError, IndexStoreError, EmbedderError, RankerError, RerankerError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)

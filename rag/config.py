@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -379,6 +381,23 @@ class Settings(BaseSettings):
 
 class SettingsError(ValueError):
     """Invalid settings; the message names each offending environment variable."""
+
+
+# Variables with the prefix that belong to the tooling around the service, not to Settings.
+_OTHER_VARIABLES = ("RAG_TEST_", "RAG_PG_")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each ``RAG_*`` variable that is no setting (a typo is otherwise silently ignored),
+    naming the closest setting when there is one."""
+    names = sorted(f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields)
+    lines = []
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX) or variable in names or variable.startswith(_OTHER_VARIABLES):
+            continue
+        close = difflib.get_close_matches(variable, names, n=1, cutoff=0.75)
+        lines.append(f"{variable} is not a setting" + (f"; did you mean {close[0]}?" if close else ""))
+    return lines
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -147,3 +147,11 @@ def test_the_short_answer_comes_first_and_a_partial_answer_says_so() -> None:
     assert lines[2] == "The talks resume on May 16. [1]"
     partial = format_answer(Answer("q", "x [1]", False, 0.27, (), (citation,), support="partial"))
     assert partial.splitlines()[0] == "x [1]" and "confidence: 0.27  (partial answer)" in partial
+
+
+def test_a_mistyped_variable_is_warned_about_and_the_command_still_runs(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_TOPK", "3")
+    assert main(["ask", "Who mediates the exchanges?"]) == 0
+    assert "RAG_TOPK is not a setting; did you mean RAG_TOP_K? (ignored)" in capsys.readouterr().err

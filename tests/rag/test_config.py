@@ -102,3 +102,22 @@ def test_the_reranker_runs_where_the_settings_say(
     monkeypatch.setenv("RAG_RERANK_RUNTIME", rerank_runtime)
     reranker = make_reranker(load_settings(_env_file=None))
     assert isinstance(reranker, CrossEncoderReranker) and reranker.runtime == expected
+
+
+def test_unknown_rag_variables_are_named_with_the_closest_setting() -> None:
+    from rag.config import unknown_variables
+
+    environ = {
+        "RAG_TOPK": "3",
+        "RAG_CHUNK_PASSAGE_SENTENCES": "2",
+        "RAG_ZZZ": "1",
+        "RAG_TOP_K": "5",
+        "RAG_TEST_DATABASE_URL": "postgresql://x",
+        "RAG_PG_PORT": "5433",
+        "HOME": "/root",
+    }
+    assert unknown_variables(environ) == [
+        "RAG_CHUNK_PASSAGE_SENTENCES is not a setting; did you mean RAG_PASSAGE_SENTENCES?",
+        "RAG_TOPK is not a setting; did you mean RAG_TOP_K?",
+        "RAG_ZZZ is not a setting",
+    ]
