@@ -8,8 +8,10 @@ package) into one parser. The library itself never imports the web layer.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +21,31 @@ from rag.cli_support import CliError, port_number, settings_from_args
 
 log = logging.getLogger("rag.cli")
 
-__all__ = ["build_parser", "cmd_serve", "main"]
+__all__ = ["build_parser", "check_listen_address", "cmd_serve", "main"]
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Refuse, before any model loads, an address the server could not listen on.
+
+    Binds a socket the way uvicorn does (IPv6 when the host holds a colon, ``SO_REUSEADDR``) and
+    closes it again, so that a mistyped host or a busy port is a one-line error, not a log record
+    after the models have loaded.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror as error:
+            raise CliError(f"cannot listen on host {host!r}: {error.strerror} (--host or RAG_HOST)") from None
+        except OSError as error:
+            reasons = {
+                errno.EADDRINUSE: f"port {port} is already in use (choose another with --port or RAG_PORT)",
+                errno.EADDRNOTAVAIL: f"{host} is not an address of this machine (--host or RAG_HOST)",
+                errno.EACCES: f"permission denied for port {port} (ports below 1024 need privileges)",
+            }
+            reason = reasons.get(error.errno or 0, error.strerror or str(error))
+            raise CliError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -31,6 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     host = args.host or settings.host
     port = args.port or settings.port
+    check_listen_address(host, port)
     # Open the index before the server starts, so a damaged one is refused with its message and exit code 2.
     pipeline = build_pipeline(settings)
     pipeline.warm_up()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli import check_listen_address, main
 from rag import __version__
 from tests.conftest import SEEDS
 
@@ -95,6 +97,48 @@ def test_bad_option_value_is_a_usage_error(
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.fixture()
+def busy_port() -> Iterator[int]:
+    """A loopback port another socket is listening on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield int(listener.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("127.0.0.1", "is already in use (choose another with --port or RAG_PORT)"),
+        ("999.1.1.1", "cannot listen on host '999.1.1.1'"),  # was a log line after the models had loaded
+        ("192.0.2.1", "192.0.2.1 is not an address of this machine"),  # TEST-NET-1, never local
+    ],
+)
+def test_serve_refuses_an_address_it_cannot_listen_on_before_loading_anything(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    busy_port: int,
+    host: str,
+    message: str,
+) -> None:
+    def must_not_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index was opened before the address was checked")
+
+    monkeypatch.setattr("rag.pipeline.build_pipeline", must_not_build)
+    assert main(["serve", "--host", host, "--port", str(busy_port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rag: error: cannot listen on") and message in err
+    assert not (env / "idx").exists()
+
+
+def test_serve_address_check_accepts_a_free_port() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as finder:
+        finder.bind(("127.0.0.1", 0))
+        free = int(finder.getsockname()[1])
+    check_listen_address("127.0.0.1", free)
 
 
 def test_invalid_setting_exits_2_naming_the_variable(
