@@ -19,6 +19,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.corpus import load_corpus
     from rag.embedding import Embedder
     from rag.entities import make_tagger
+    from rag.ingest import require_seeds_dir
     from rag.pipeline import IndexStatus, make_embedder, open_index
     from rag.store import IndexCorruptError, IndexStore
     from rag.stores import make_backend
@@ -31,7 +32,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         require_ray()  # before anything slow: without the extra, say how to install it
         if settings.store != "postgres":
             raise CliError("--engine ray writes into the PostgreSQL store: set RAG_STORE=postgres and RAG_DATABASE_URL")
-    paths = args.paths or [settings.seeds_dir]
+    paths = args.paths or [require_seeds_dir(settings.seeds_dir)]
     embedder: Embedder = make_embedder(settings)
     backend = make_backend(settings, dimension=embedder.dimension)
     # The written corpus (API writes) is layered over the files, as `rag serve` does.

@@ -24,6 +24,7 @@ __all__ = [
     "clean_document",
     "load_documents",
     "load_path",
+    "require_seeds_dir",
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
@@ -243,6 +244,16 @@ def load_path(path: Path) -> list[Document]:
     if is_blank(text):
         raise IngestError(f"{path}: file is empty")
     return [_document_from_text(path.stem, text, path=str(path), markdown=suffix in (".md", ".markdown"))]
+
+
+def require_seeds_dir(path: Path) -> Path:
+    """``path``, the configured seeds directory, or an error saying which setting names it."""
+    if not path.exists():
+        raise IngestError(
+            f"seeds directory {path} (RAG_SEEDS_DIR) does not exist: the index is built and kept fresh from it; "
+            "run from the directory that holds it or set RAG_SEEDS_DIR"
+        )
+    return path
 
 
 def _iter_files(paths: Iterable[Path]) -> Iterator[Path]:

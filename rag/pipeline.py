@@ -19,7 +19,7 @@ from rag.documents import Document
 from rag.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from rag.entities import EntityTagger, make_tagger
 from rag.faq import FaqDocument, parse_faq
-from rag.ingest import load_documents
+from rag.ingest import load_documents, require_seeds_dir
 from rag.places import load_place_names
 from rag.ranker import LinearRanker, load_ranker
 from rag.reranker import CrossEncoderReranker, Reranker, rerank_sentences
@@ -410,7 +410,7 @@ def build_pipeline(
     embedder = embedder or make_embedder(settings)
     backend = make_backend(settings, dimension=embedder.dimension)
     pipeline, status = QAPipeline.from_paths(
-        [settings.seeds_dir],
+        [require_seeds_dir(settings.seeds_dir)],
         settings.index_dir,
         embedder=embedder,
         chunking=settings.chunking(),

@@ -99,6 +99,19 @@ def test_bad_option_value_is_a_usage_error(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["ask", "Who mediates?"], ["index"], ["serve", "--port", "8"]])
+def test_a_missing_seeds_directory_names_the_setting(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    if argv[0] == "serve":
+        monkeypatch.setattr("api.cli.check_listen_address", lambda host, port: None)
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(env / "no-seeds-here"))
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"seeds directory {env / 'no-seeds-here'} (RAG_SEEDS_DIR) does not exist" in err
+    assert not (env / "idx").exists()
+
+
 @pytest.fixture()
 def busy_port() -> Iterator[int]:
     """A loopback port another socket is listening on."""
