@@ -14,10 +14,9 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rag import __version__
-from rag.cli_support import CliError, port_number, settings_from_args
+from rag.cli_support import CliError, path_argument, port_number, settings_from_args
 
 log = logging.getLogger("rag.cli")
 
@@ -76,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")
     serve.add_argument("--port", type=port_number)
-    serve.add_argument("--index-dir", type=Path)
+    serve.add_argument("--index-dir", type=path_argument)
     serve.set_defaults(handler=cmd_serve)
 
     add_config_command(sub)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from rag.cli_support import CliError, positive, progress_bar, settings_from_args, show_progress
+from rag.cli_support import CliError, path_argument, positive, progress_bar, settings_from_args, show_progress
 from rag.text import is_blank
 
 __all__ = ["add_commands", "add_config_command", "cmd_ask", "cmd_config", "cmd_index", "format_answer"]
@@ -145,8 +144,8 @@ def add_commands(sub: Any) -> None:
     """Add ``index`` and ``ask`` to the ``rag`` parser's subcommands (``config`` is added by
     :func:`add_config_command`, after ``serve``, to keep the help in its order)."""
     index = sub.add_parser("index", help="build or update the index from documents")
-    index.add_argument("paths", nargs="*", type=Path, help="files or directories (default: RAG_SEEDS_DIR)")
-    index.add_argument("--index-dir", type=Path, help="where the index goes (default: RAG_INDEX_DIR)")
+    index.add_argument("paths", nargs="*", type=path_argument, help="files or directories (default: RAG_SEEDS_DIR)")
+    index.add_argument("--index-dir", type=path_argument, help="where the index goes (default: RAG_INDEX_DIR)")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything, even with another model")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
     index.add_argument(
@@ -160,7 +159,7 @@ def add_commands(sub: Any) -> None:
 
     ask = sub.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question")
-    ask.add_argument("--index-dir", type=Path)
+    ask.add_argument("--index-dir", type=path_argument)
     ask.add_argument("--top-k", type=positive)
     ask.add_argument("--max-sentences", type=positive)
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")

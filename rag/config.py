@@ -250,6 +250,19 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("seeds_dir", "index_dir", mode="before")
+    @classmethod
+    def _nonempty_path(cls, value: Any) -> Any:
+        # Path("") is the current directory, which an unset shell variable would silently choose.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected a path, got an empty string")
+        return value
+
+    @field_validator("onnx_dir", "write_keys_file", "corpus_journal", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:

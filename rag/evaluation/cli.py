@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.cli_support import CliError, progress_bar, settings_from_args, show_progress
+from rag.cli_support import CliError, path_argument, progress_bar, settings_from_args, show_progress
 
 __all__ = ["add_eval_parser", "parse_bound"]
 
@@ -26,11 +26,11 @@ def parse_bound(text: str) -> tuple[str, float]:
 
 def add_eval_parser(sub: Any) -> None:
     parser = sub.add_parser("eval", help="score answers against gold question/answer pairs")
-    parser.add_argument("--gold", type=Path, required=True, help="gold JSONL file, or an FAQ document")
-    parser.add_argument("--index-dir", "--index", dest="index_dir", type=Path, help="index to evaluate")
-    parser.add_argument("--json", dest="json_out", type=Path, help="write the JSON report here")
-    parser.add_argument("--markdown", type=Path, help="write the Markdown report here")
-    parser.add_argument("--plot", type=Path, help="write a PNG chart here")
+    parser.add_argument("--gold", type=path_argument, required=True, help="gold JSONL file, or an FAQ document")
+    parser.add_argument("--index-dir", "--index", dest="index_dir", type=path_argument, help="index to evaluate")
+    parser.add_argument("--json", dest="json_out", type=path_argument, help="write the JSON report here")
+    parser.add_argument("--markdown", type=path_argument, help="write the Markdown report here")
+    parser.add_argument("--plot", type=path_argument, help="write a PNG chart here")
     parser.add_argument("--fusion", choices=["rrf", "weighted", "dense", "bm25"], help="override RAG_FUSION")
     parser.add_argument("--threshold", type=float, help="override the abstention threshold")
     parser.add_argument(

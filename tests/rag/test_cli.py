@@ -88,6 +88,11 @@ def test_bad_input_exits_2_with_a_message(
         (["ask", "q", "--top-k", "0"], "must be at least 1"),
         (["serve", "--port", "99999"], "a port is at most 65535, got 99999"),  # was uvicorn's OverflowError
         (["serve", "--port", "http"], "expected a whole number, got 'http'"),
+        # An empty path was the current directory: `--index-dir "$UNSET"` built or refused an index there.
+        (["ask", "q", "--index-dir", ""], "--index-dir: expected a path, got an empty string"),
+        (["index", ""], "expected a path, got an empty string"),
+        (["serve", "--index-dir", " "], "--index-dir: expected a path, got an empty string"),
+        (["eval", "--gold", ""], "--gold: expected a path, got an empty string"),
     ],
 )
 def test_bad_option_value_is_a_usage_error(

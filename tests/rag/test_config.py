@@ -36,6 +36,8 @@ def test_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  #
         ("RAG_HNSW_M", "2", "RAG_HNSW_M: Input should be greater than or equal to 4"),
         ("RAG_HNSW_EF_SEARCH", "many", "RAG_HNSW_EF_SEARCH: Input should be a valid integer"),
         ("RAG_RERANK_RUNTIME", "gpu", "RAG_RERANK_RUNTIME: Input should be 'auto', 'torch', 'onnx' or 'onnx-int8'"),
+        ("RAG_INDEX_DIR", "", "RAG_INDEX_DIR: expected a path, got an empty string"),
+        ("RAG_SEEDS_DIR", " ", "RAG_SEEDS_DIR: expected a path, got an empty string"),
     ],
 )
 def test_invalid_settings_name_the_variable(
@@ -44,6 +46,15 @@ def test_invalid_settings_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_settings(_env_file=None)
+
+
+def test_an_empty_optional_path_setting_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CORPUS_JOURNAL", "")
+    monkeypatch.setenv("RAG_ONNX_DIR", " ")
+    monkeypatch.setenv("RAG_INDEX_DIR", "/srv/rag/idx")
+    settings = load_settings(_env_file=None)
+    assert (settings.corpus_journal, settings.onnx_dir) == (None, None)
+    assert settings.journal_path().name == "idx.writes.jsonl"  # not "./.writes.jsonl" beside the current directory
 
 
 def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
