@@ -295,18 +295,19 @@ def _abstains(result: QuestionResult, params: ComposerParams) -> bool:
 def sweep_thresholds(
     results: Sequence[QuestionResult], params: ComposerParams | None = None, step: float = 0.01
 ) -> list[dict[str, float]]:
-    """For each abstention threshold (the confidence below which a question is not answered, even
-    partially): share of unanswerable abstained, answerable wrongly abstained, and their balance
-    ``(abstained_unanswerable + answered_answerable) / 2``; also correct answers kept. The coverage
-    rules of ``params`` apply at every threshold."""
+    """For each answer threshold (what ``--threshold`` and ``RAG_ABSTAIN_THRESHOLD`` set): share of
+    unanswerable abstained, answerable wrongly abstained, and their balance
+    ``(abstained_unanswerable + answered_answerable) / 2``; also correct answers kept. Each row is what
+    the service would serve at that threshold: the coverage rules and the partial-answer threshold of
+    ``params`` apply at every row (a broad question below the answer threshold still gets a partial
+    answer at the partial one, which follows the answer threshold down when that is lower)."""
     params = params or ComposerParams()
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     rows = []
     for i in range(round(1 / step) + 1):
         threshold = round(i * step, 4)
-        # One floor for every question: a factoid's answer threshold and a broad question's partial one.
-        at = replace(params, partial_threshold=threshold, abstain_threshold=threshold)
+        at = replace(params, abstain_threshold=threshold)
         abstained_u = fmean([_abstains(r, at) for r in unanswerable]) if unanswerable else 0.0
         wrongly = fmean([_abstains(r, at) for r in answerable]) if answerable else 0.0
         correct = (

@@ -25,11 +25,12 @@ def result(confidence: float, *, answerable: bool, right: bool = False, **fields
     )
 
 
+# Factoid questions: no partial answers, so each is answered exactly when its confidence reaches the threshold.
 RESULTS = [
-    result(0.8, answerable=True, right=True),
-    result(0.4, answerable=True, right=True),
-    result(0.2, answerable=False),
-    result(0.5, answerable=False),
+    result(0.8, answerable=True, right=True, answer_type="person"),
+    result(0.4, answerable=True, right=True, answer_type="quantity"),
+    result(0.2, answerable=False, answer_type="person"),
+    result(0.5, answerable=False, answer_type="date"),
 ]
 
 
@@ -52,6 +53,18 @@ def test_the_sweep_abstains_below_each_threshold() -> None:
     assert at_45["answerable_wrongly_abstained"] == 0.5 and at_45["answerable_correct_and_answered"] == 0.5
     assert row_at(sweep, 0.6)["unanswerable_abstained"] == 1.0 and row_at(sweep, 0.6)["balanced_accuracy"] == 0.75
     assert row_at(sweep, 0.85)["answerable_wrongly_abstained"] == 1.0
+
+
+def test_a_broad_question_keeps_its_partial_answer_above_the_partial_threshold() -> None:
+    broad = result(0.27, answerable=True, right=True)  # a description question, all its terms covered
+    sweep = sweep_thresholds([broad], ComposerParams(partial_threshold=0.25), step=0.01)
+    assert row_at(sweep, 0.25)["answerable_wrongly_abstained"] == 0.0
+    assert row_at(sweep, 0.9)["answerable_wrongly_abstained"] == 0.0  # partial answer at 0.25 <= 0.27
+    assert row_at(sweep, 0.9)["answerable_correct_and_answered"] == 1.0
+    # Below the partial threshold, or with its terms not covered, it is abstained on.
+    assert sweep_thresholds([broad], ComposerParams(partial_threshold=0.3))[90]["answerable_wrongly_abstained"] == 1.0
+    uncovered = result(0.27, answerable=True, right=True, term_coverage=0.0)
+    assert row_at(sweep_thresholds([uncovered], ComposerParams()), 0.9)["answerable_wrongly_abstained"] == 1.0
 
 
 def test_the_sweep_replays_the_coverage_rules_at_every_threshold() -> None:
@@ -104,6 +117,21 @@ def test_the_evaluation_scores_what_the_service_serves(fake_pipeline: QAPipeline
     wrongly = sum(r.abstained for r in report.questions if r.answerable) / 64
     assert metrics["abstention.answerable_wrongly_abstained"] == pytest.approx(wrongly, abs=1e-4)
     assert report.config["abstain_threshold"] == fake_pipeline.composer.params.abstain_threshold
+
+
+@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.45, 0.7])
+def test_each_sweep_row_is_what_rag_eval_serves_at_that_threshold(
+    fake_pipeline: QAPipeline, dev_items: list[GoldItem], threshold: float
+) -> None:
+    # The sweep recommends RAG_ABSTAIN_THRESHOLD; it moved the partial-answer threshold along with it,
+    # so its rows differed from `rag eval --threshold` wherever a broad question had a partial answer.
+    base = evaluate(fake_pipeline, dev_items)
+    served = evaluate(fake_pipeline, dev_items, threshold=threshold).metrics
+    row = row_at(base.sweep, threshold)
+    assert row["unanswerable_abstained"] == pytest.approx(served["abstention.unanswerable_abstained"], abs=1e-4)
+    assert row["answerable_wrongly_abstained"] == pytest.approx(
+        served["abstention.answerable_wrongly_abstained"], abs=1e-4
+    )
 
 
 def test_a_threshold_of_one_leaves_only_partial_answers(fake_pipeline: QAPipeline, dev_items: list[GoldItem]) -> None:
