@@ -183,8 +183,10 @@ def _document_from_text(
 
 
 def _read_text(path: Path) -> str:
+    # utf-8-sig drops a leading byte-order mark (Windows editors write one), which is no part of the text:
+    # it would sit in the title and the first word. Offsets count from the character after it.
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc

@@ -75,7 +75,7 @@ def faq_gold_items(doc_id: str, text: str) -> list[GoldItem]:
 def load_gold(path: Path) -> list[GoldItem]:
     """Read a gold JSONL file, or an FAQ document (a summary, then question/answer lines)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading byte-order mark is dropped
     except FileNotFoundError:
         raise GoldError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -86,6 +86,22 @@ def test_all_offsets_refer_to_the_original_file_text(seeds: dict) -> None:
             assert raw[sentence.start : sentence.end] == sentence.text
 
 
+def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
+    # Windows editors start UTF-8 files with U+FEFF; it ended up in the title and broke a JSONL file's first line.
+    (tmp_path / "story.txt").write_bytes(b"\xef\xbb\xbfCouncil votes\n\nThe council met on Monday. It voted.\n")
+    (tmp_path / "feed.jsonl").write_bytes(
+        b'\xef\xbb\xbf{"id": "j1", "title": "Mayor speaks", "text": "The mayor spoke on Friday."}\n'
+    )
+    articles, _ = load_documents([tmp_path])
+    by_id = {document.doc_id: document for document in articles}
+    record = by_id.pop("j1")
+    (story,) = by_id.values()
+    assert story.title == "Council votes" and story.text.startswith("Council votes\n")
+    assert "\ufeff" not in story.text and record.doc_id == "j1" and record.title == "Mayor speaks"
+    for sentence in sentences_of(story):
+        assert story.text[sentence.start : sentence.end] == sentence.text
+
+
 def test_dropped_lines_record_a_reason() -> None:
     text = "en ru\nHeadline here\nHeadline here\nBody sentence one.\nRead also: other story\nTags"
     reasons = [reason for _, _, reason in clean_document(text).dropped]

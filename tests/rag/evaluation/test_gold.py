@@ -29,6 +29,12 @@ def test_an_faq_document_gives_its_pairs_as_reference_answers() -> None:
     assert all(item.question.endswith("?") and item.reference_answer and not item.answers for item in items)
 
 
+def test_a_byte_order_mark_before_the_first_record_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "q1", "question": "Who?", "answerable": False}).encode())
+    assert load_gold(path) == [GoldItem(id="q1", question="Who?", answerable=False)]  # was "not valid JSON"
+
+
 def test_an_unanswerable_question_needs_no_answer(tmp_path: Path) -> None:
     path = tmp_path / "gold.jsonl"
     path.write_text(json.dumps({"id": "q1", "question": "Who?", "answerable": False}) + "\n\n", encoding="utf-8")
