@@ -374,10 +374,11 @@ class Settings(BaseSettings):
         keys = list(self.write_keys)
         if self.write_keys_file is not None:
             try:
-                lines = self.write_keys_file.read_text(encoding="utf-8").splitlines()
+                lines = self.write_keys_file.read_text(encoding="utf-8-sig").splitlines()  # a BOM is no key
             except (OSError, UnicodeDecodeError) as exc:
                 raise SettingsError(f"{ENV_PREFIX}WRITE_KEYS_FILE: cannot read {self.write_keys_file} ({exc})") from exc
-            keys.extend(SecretStr(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
+            stripped = (line.strip() for line in lines)
+            keys.extend(SecretStr(line) for line in stripped if line and not line.startswith("#"))
         return keys
 
     def masked(self) -> dict[str, Any]:

@@ -114,6 +114,14 @@ def test_keys_file_and_read_keys_work_together(tmp_path: Path) -> None:
         assert client.post("/reindex", headers={"Authorization": "Bearer # rotated 2026-11-23"}).status_code == 403
 
 
+def test_a_keys_file_from_a_windows_editor_gives_the_same_keys(tmp_path: Path) -> None:
+    # A byte-order mark made the first key "\ufefffile-key-1", and an indented comment was a key.
+    keys_file = tmp_path / "write-keys"
+    keys_file.write_bytes(b"\xef\xbb\xbffile-key-1\r\n  # old key below, revoked\r\nfile-key-2\r\n")
+    keys = make_settings(tmp_path, write_keys="", write_keys_file=keys_file).all_write_keys()
+    assert [key.get_secret_value() for key in keys] == ["file-key-1", "file-key-2"]
+
+
 def test_an_unreadable_keys_file_fails_at_start_up_naming_the_variable(tmp_path: Path) -> None:
     from rag.config import SettingsError
 
