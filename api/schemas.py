@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from rag.answer import MAX_ANSWER_SENTENCES
 from rag.text import is_blank, nul_position
 
 
@@ -46,7 +47,7 @@ class AskRequest(BaseModel):
     # Strict: JSON true is not the number 1, and "3" is not 3.
     top_k: int | None = Field(None, ge=1, strict=True, description="Passages to consider (default from settings)")
     max_sentences: int | None = Field(
-        None, ge=1, le=10, strict=True, description="Most sentences in the answer (default 3)"
+        None, ge=1, le=MAX_ANSWER_SENTENCES, strict=True, description="Most sentences in the answer (default 3)"
     )
 
     @field_validator("question")

@@ -43,6 +43,7 @@ from rag.store import IndexStore
 __all__ = [
     "ABSTAIN_MESSAGE",
     "DEFAULT_ABSTAIN_THRESHOLD",
+    "MAX_ANSWER_SENTENCES",
     "Answer",
     "AnswerComposer",
     "AnswerSentence",
@@ -55,6 +56,7 @@ __all__ = [
 Support = Literal["answer", "partial", "none"]
 
 ABSTAIN_MESSAGE = "The articles do not answer this question."
+MAX_ANSWER_SENTENCES = 10
 # From the `rag eval` sweep on tests/data/dev_gold.jsonl: the best balanced abstention accuracy that abstains
 # on at most 5 % of the answerable questions, with the FAQ's broad questions still answered (docs/benchmarks.md).
 DEFAULT_ABSTAIN_THRESHOLD = 0.30
@@ -160,8 +162,8 @@ class ComposerParams:
     ``partial_threshold`` apply to the confidence without a reranker)."""
 
     def __post_init__(self) -> None:
-        if not 1 <= self.max_sentences <= 10:
-            raise ValueError("max_sentences must be between 1 and 10")
+        if not 1 <= self.max_sentences <= MAX_ANSWER_SENTENCES:
+            raise ValueError(f"max_sentences must be between 1 and {MAX_ANSWER_SENTENCES}")
         for name in (
             "mmr_lambda",
             "relative_cutoff",

@@ -106,6 +106,7 @@ def format_timings(timings: dict[str, float]) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import MAX_ANSWER_SENTENCES
     from rag.pipeline import build_pipeline
 
     settings = settings_from_args(args)
@@ -114,6 +115,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise CliError("the question must not be empty")
     if len(question) > settings.max_question_chars:
         raise CliError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    # The limits POST /ask applies; past them the composer raised a traceback (--max-sentences 11).
+    if args.top_k is not None and args.top_k > settings.max_top_k:
+        raise CliError(f"--top-k must be between 1 and {settings.max_top_k} (RAG_MAX_TOP_K), got {args.top_k}")
+    if args.max_sentences is not None and args.max_sentences > MAX_ANSWER_SENTENCES:
+        raise CliError(f"--max-sentences must be between 1 and {MAX_ANSWER_SENTENCES}, got {args.max_sentences}")
     pipeline = build_pipeline(settings)
     timings: dict[str, float] | None = {} if args.timings else None
     answer = pipeline.ask(question, top_k=args.top_k, max_sentences=args.max_sentences, timings=timings)

@@ -68,6 +68,9 @@ def test_ask_timings_go_to_stderr_and_leave_the_json_whole(env: Path, capsys: py
         (["index", "nul.txt"], "nul.txt: holds a NUL character (at character 7)"),
         (["ask", "--index-dir", "papers", "Who mediates?"], "papers holds other files and no manifest.json"),
         (["index", "--rebuild", "--index-dir", "papers"], "it is left untouched"),
+        # The limits of POST /ask; --max-sentences 11 was a ValueError traceback from the composer.
+        (["ask", "Who mediates?", "--max-sentences", "11"], "--max-sentences must be between 1 and 10, got 11"),
+        (["ask", "Who mediates?", "--top-k", "51"], "--top-k must be between 1 and 50 (RAG_MAX_TOP_K), got 51"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
