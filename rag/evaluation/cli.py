@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 from rag.cli_support import CliError, path_argument, progress_bar, settings_from_args, show_progress
 
-__all__ = ["add_eval_parser", "parse_bound"]
+__all__ = ["PLOT_SUFFIXES", "add_eval_parser", "parse_bound"]
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def parse_bound(text: str) -> tuple[str, float]:
@@ -19,9 +22,12 @@ def parse_bound(text: str) -> tuple[str, float]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, got {text!r}")
     try:
-        return name.strip(), float(raw)
+        value = float(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{name}: {raw!r} is not a number") from None
+    if not math.isfinite(value):  # no metric is ever below nan, so the gate would always pass
+        raise argparse.ArgumentTypeError(f"{name}: {raw!r} is not a finite number")
+    return name.strip(), value
 
 
 def add_eval_parser(sub: Any) -> None:
@@ -30,7 +36,7 @@ def add_eval_parser(sub: Any) -> None:
     parser.add_argument("--index-dir", "--index", dest="index_dir", type=path_argument, help="index to evaluate")
     parser.add_argument("--json", dest="json_out", type=path_argument, help="write the JSON report here")
     parser.add_argument("--markdown", type=path_argument, help="write the Markdown report here")
-    parser.add_argument("--plot", type=path_argument, help="write a PNG chart here")
+    parser.add_argument("--plot", type=path_argument, help="write the chart here (.png, .svg or .pdf)")
     parser.add_argument("--fusion", choices=["rrf", "weighted", "dense", "bm25"], help="override RAG_FUSION")
     parser.add_argument("--threshold", type=float, help="override the abstention threshold")
     parser.add_argument(
@@ -65,6 +71,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    _check_metric_names([name for name, _ in [*args.fail_under, *args.fail_over]])
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_SUFFIXES:
+        raise CliError(f"--plot {args.plot}: the chart is written as PNG, SVG or PDF; name a .png, .svg or .pdf file")
     reports = {"--json": args.json_out, "--markdown": args.markdown, "--plot": args.plot}
     _check_report_paths(reports, protected=[args.gold, settings.seeds_dir, settings.index_dir])
     try:
@@ -98,6 +107,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"rag eval: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_metric_names(names: list[str]) -> None:
+    """Refuse, before the run, a ``--fail-under``/``--fail-over`` metric no report has."""
+    from rag.evaluation.evaluate import METRIC_NAMES
+
+    unknown = [name for name in names if name not in METRIC_NAMES]
+    if unknown:
+        raise CliError(f"unknown metric '{unknown[0]}'; known: {', '.join(METRIC_NAMES)}")
 
 
 def _check_report_paths(reports: dict[str, Path | None], *, protected: list[Path]) -> None:

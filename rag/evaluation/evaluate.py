@@ -24,6 +24,7 @@ from rag.retrieval import QuestionCoverage
 
 __all__ = [
     "KS",
+    "METRIC_NAMES",
     "EvaluationReport",
     "QuestionResult",
     "best_threshold",
@@ -33,6 +34,31 @@ __all__ = [
 ]
 
 KS = (1, 3, 5, 10)
+# Every report's metrics, in order (a metric a gold set cannot measure is None, never missing), so that
+# `rag eval --fail-under` can refuse an unknown name before the run.
+METRIC_NAMES = (
+    *(f"retrieval.recall@{k}" for k in KS),
+    "retrieval.mrr@10",
+    "retrieval.ndcg@10",
+    "answer.first_contains_gold",
+    "answer.any_contains_gold",
+    "answer.composed_contains_gold",
+    "answer.token_f1",
+    "answer.rouge_l",
+    "answer.sas",
+    "citations.precision",
+    "citations.verifiability",
+    "short_answer.em",
+    "short_answer.f1",
+    "short_answer.given",
+    "support.partial",
+    "abstention.unanswerable_abstained",
+    "abstention.answerable_wrongly_abstained",
+    "latency.p50_ms",
+    "latency.p95_ms",
+    "questions.answerable",
+    "questions.unanswerable",
+)
 
 
 @dataclass
