@@ -110,7 +110,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import build_pipeline
 
     settings = settings_from_args(args)
-    question = args.question.strip()
+    question = (sys.stdin.read() if args.question == "-" else args.question).strip()
     if is_blank(question):
         raise CliError("the question must not be empty")
     if len(question) > settings.max_question_chars:
@@ -164,7 +164,7 @@ def add_commands(sub: Any) -> None:
     index.set_defaults(handler=cmd_index)
 
     ask = sub.add_parser("ask", help="answer a question with cited sentences")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question, or - to read it from standard input")
     ask.add_argument("--index-dir", type=path_argument)
     ask.add_argument("--top-k", type=positive)
     ask.add_argument("--max-sentences", type=positive)

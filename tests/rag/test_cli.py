@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import socket
 from collections.abc import Iterator
@@ -118,6 +119,18 @@ def test_a_missing_seeds_directory_names_the_setting(
     err = capsys.readouterr().err
     assert f"seeds directory {env / 'no-seeds-here'} (RAG_SEEDS_DIR) does not exist" in err
     assert not (env / "idx").exists()
+
+
+def test_ask_reads_the_question_from_stdin_given_a_dash(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "-" was asked as the question itself, and abstained on.
+    monkeypatch.setattr("sys.stdin", io.StringIO("How many Ukrainians does Kyiv expect to free?\n"))
+    assert main(["ask", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["question"] == "How many Ukrainians does Kyiv expect to free?"
+    monkeypatch.setattr("sys.stdin", io.StringIO(" \n"))
+    assert main(["ask", "-"]) == 2
+    assert "the question must not be empty" in capsys.readouterr().err
 
 
 @pytest.fixture()
