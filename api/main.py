@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.pipeline is None:
             app.state.pipeline = build_pipeline(settings)
-            app.state.pipeline.warm_up()
+            app.state.pipeline.warm_up(writes=bool(write_keys))
+        elif write_keys:
+            app.state.pipeline.warm_up(writes=True)  # models already loaded return at once
         _record_index(app.state.metrics, app.state.pipeline)
         yield
 

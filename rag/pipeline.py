@@ -262,13 +262,16 @@ class QAPipeline:
         pipeline.backend = self.backend
         return pipeline
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, writes: bool = False) -> None:
         """Load the embedding model (and the reranker and place names) now, so the first question is not
-        the slow one."""
+        the slow one; with ``writes``, the entity tagger too (spaCy's first use takes about 3 s, which the
+        first write after a start paid)."""
         self.retriever.embed_query("warm-up")
         load_place_names()
         if self.reranker is not None:
             self.reranker.logits("warm-up", ["warm-up"])
+        if writes:
+            self.tagger.tag(["Warm-up in Kyiv on Monday."])
 
     def search(self, query: str, k: int = 10) -> list[ScoredPassage]:
         return self.retriever.search(query, k)

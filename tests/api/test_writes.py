@@ -100,6 +100,26 @@ def test_writes_need_a_valid_bearer_key(writable: TestClient, headers: dict[str,
     assert "zorblax-merger" not in texts(writable)
 
 
+@pytest.mark.parametrize(("write_keys", "warmed"), [(KEY, True), ("", False)])
+def test_the_entity_tagger_is_loaded_at_start_up_only_when_writes_are_enabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_keys: str, warmed: bool
+) -> None:
+    settings = make_settings(tmp_path, write_keys=write_keys)
+    pipeline = build_pipeline(settings)
+    calls: list[list[str]] = []
+    original = pipeline.tagger.tag
+
+    def recording(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        calls.append(list(texts))
+        return original(texts)
+
+    monkeypatch.setattr(pipeline.tagger, "tag", recording)
+    with TestClient(create_app(settings, pipeline=pipeline)) as client:
+        assert bool(calls) is warmed  # before any request
+        if warmed:
+            assert client.post("/documents", json=ZORBLAX, headers=AUTH).status_code == 200
+
+
 def test_keys_file_and_read_keys_work_together(tmp_path: Path) -> None:
     keys_file = tmp_path / "write-keys"
     keys_file.write_text("# rotated 2026-11-23\nfile-key-1\n\nfile-key-2\n", encoding="utf-8")
