@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
+from api.answer_cache import AnswerCache
 from rag.config import Settings
 from rag.corpus import CorpusWriter
 from rag.pipeline import QAPipeline
@@ -49,6 +50,14 @@ def get_pipeline(request: Request) -> QAPipeline:
 
 
 PipelineDep = Annotated[QAPipeline, Depends(get_pipeline)]
+
+
+def get_answer_cache(request: Request) -> AnswerCache:
+    cache: AnswerCache = request.app.state.answer_cache
+    return cache
+
+
+AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
 
 
 def get_writer(request: Request, pipeline: PipelineDep) -> CorpusWriter:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from api.answer_cache import AnswerCache
 from api.deps import ApiKeyDep, WriteKeyDep
 from api.middleware import BodySizeLimitMiddleware, RequestTimeoutMiddleware
 from api.observability import Metrics, install
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, pipeline: QAPipeline | None = N
     app.state.settings = settings
     app.state.pipeline = pipeline
     app.state.metrics = Metrics()
+    app.state.answer_cache = AnswerCache(settings.answer_cache_size)
     app.state.write_keys = write_keys
 
     def publish(new: QAPipeline) -> None:

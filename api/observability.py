@@ -28,6 +28,9 @@ class Metrics:
             registry=self.registry,
         )
         self.answers = Counter("rag_answers_total", "Answers composed by /ask", ["abstained"], registry=self.registry)
+        self.answer_cache = Counter(
+            "rag_answer_cache_total", "/ask answers looked up in the answer cache", ["result"], registry=self.registry
+        )
         self.ask_stage = Histogram(
             "rag_ask_stage_seconds",
             "Time /ask spends in each stage of the pipeline (encode, passages, sentences, rerank, compose)",

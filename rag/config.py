@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(500, ge=10, le=10_000)
     max_top_k: int = Field(50, ge=1, le=1000)
+    answer_cache_size: int = Field(
+        1024, ge=0, le=1_000_000, description="POST /ask answers kept for repeated questions until a write (0: off)"
+    )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="comma-separated; when set, requests need an X-API-Key header"
     )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from api.deps import PipelineDep, SettingsDep
+from api.deps import AnswerCacheDep, PipelineDep, SettingsDep
 from api.schemas import AskRequest, AskResponse, ErrorResponse
 from rag.answer import Answer
 from rag.serialize import answer_to_dict
@@ -22,11 +24,17 @@ def server_timing(timings: dict[str, float]) -> str:
 
 @router.post("/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}})
 def ask(
-    body: AskRequest, request: Request, response: Response, pipeline: PipelineDep, settings: SettingsDep
+    body: AskRequest,
+    request: Request,
+    response: Response,
+    pipeline: PipelineDep,
+    settings: SettingsDep,
+    cache: AnswerCacheDep,
 ) -> AskResponse:
     """Answer a question with sentences copied from the articles, each cited by offsets.
 
-    The ``Server-Timing`` header gives each stage's milliseconds.
+    The ``Server-Timing`` header gives each stage's milliseconds (``cache`` alone when a repeated
+    question is answered from the answer cache, ``RAG_ANSWER_CACHE_SIZE``).
     """
     if len(body.question) > settings.max_question_chars:
         raise HTTPException(
@@ -37,15 +45,29 @@ def ask(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"top_k must be between 1 and {settings.max_top_k}, got {body.top_k}"
         )
-    timings: dict[str, float] = {}
-    answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences, timings=timings)
-    response.headers["Server-Timing"] = server_timing(timings)
-    for stage, ms in timings.items():
-        request.app.state.metrics.ask_stage.labels(stage).observe(ms / 1000)
+    metrics = request.app.state.metrics
+    key = (body.question, body.top_k, body.max_sentences)
+    started = time.perf_counter()
+    cached = cache.get(pipeline, key) if cache.enabled else None
+    if cached is not None:
+        public = cached
+        response.headers["Server-Timing"] = server_timing({"cache": (time.perf_counter() - started) * 1000})
+        metrics.answer_cache.labels("hit").inc()
+    else:
+        timings: dict[str, float] = {}
+        answer = pipeline.ask(body.question, top_k=body.top_k, max_sentences=body.max_sentences, timings=timings)
+        public = answer_public(answer)
+        response.headers["Server-Timing"] = server_timing(timings)
+        for stage, ms in timings.items():
+            metrics.ask_stage.labels(stage).observe(ms / 1000)
+        if cache.enabled:
+            metrics.answer_cache.labels("miss").inc()
+            cache.put(pipeline, key, public, current=getattr(request.app.state, "pipeline", None))
     request.state.log_fields = {
         "question_chars": len(body.question),
-        "abstained": answer.abstained,
-        "citations": len(answer.citations),
+        "abstained": public.abstained,
+        "citations": len(public.citations),
+        "cached": cached is not None,
     }
-    request.app.state.metrics.answers.labels(str(answer.abstained).lower()).inc()
-    return answer_public(answer)
+    metrics.answers.labels(str(public.abstained).lower()).inc()
+    return public
