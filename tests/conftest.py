@@ -115,6 +115,20 @@ def fake_pipeline(fake_settings: Settings) -> QAPipeline:
 
 
 @pytest.fixture()
+def ask_calls(monkeypatch: pytest.MonkeyPatch, fake_pipeline: QAPipeline) -> list[str]:
+    """Every question passed to ``fake_pipeline.ask`` during the test."""
+    calls: list[str] = []
+    original = fake_pipeline.ask
+
+    def counting(question: str, **kwargs: Any) -> Answer:
+        calls.append(question)
+        return original(question, **kwargs)
+
+    monkeypatch.setattr(fake_pipeline, "ask", counting)
+    return calls
+
+
+@pytest.fixture()
 def client(fake_settings: Settings, fake_pipeline: QAPipeline) -> Iterator[TestClient]:
     with TestClient(create_app(fake_settings, pipeline=fake_pipeline)) as test_client:
         yield test_client

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,19 +19,6 @@ from rag.pipeline import QAPipeline
 from tests.api.test_writes import AUTH, ZORBLAX, make_settings, start
 
 QUESTION = {"question": "How many Ukrainians does Kyiv hope to free?"}
-
-
-def counting(pipeline: QAPipeline, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every question ``pipeline`` composes an answer for."""
-    asked: list[str] = []
-    original = pipeline.ask
-
-    def ask(question: str, **kwargs: Any) -> Any:
-        asked.append(question)
-        return original(question, **kwargs)
-
-    monkeypatch.setattr(pipeline, "ask", ask)
-    return asked
 
 
 def response(text: str = "x") -> AskResponse:
@@ -56,9 +42,9 @@ def cache_metric(client: TestClient, result: str) -> float:
 
 
 def test_a_repeated_question_is_answered_from_the_cache(
-    fake_settings: Settings, fake_pipeline: QAPipeline, monkeypatch: pytest.MonkeyPatch
+    fake_settings: Settings, fake_pipeline: QAPipeline, ask_calls: list[str]
 ) -> None:
-    asked = counting(fake_pipeline, monkeypatch)
+    asked = ask_calls
     with TestClient(create_app(fake_settings, pipeline=fake_pipeline)) as client:
         first = client.post("/ask", json=QUESTION)
         second = client.post("/ask", json=QUESTION)
@@ -86,9 +72,9 @@ def test_the_request_log_says_whether_the_answer_came_from_the_cache(
 
 
 def test_other_options_or_another_question_are_composed_anew(
-    fake_settings: Settings, fake_pipeline: QAPipeline, monkeypatch: pytest.MonkeyPatch
+    fake_settings: Settings, fake_pipeline: QAPipeline, ask_calls: list[str]
 ) -> None:
-    asked = counting(fake_pipeline, monkeypatch)
+    asked = ask_calls
     with TestClient(create_app(fake_settings, pipeline=fake_pipeline)) as client:
         one = client.post("/ask", json={**QUESTION, "max_sentences": 1}).json()
         three = client.post("/ask", json={**QUESTION, "max_sentences": 3}).json()
@@ -100,9 +86,9 @@ def test_other_options_or_another_question_are_composed_anew(
 
 
 def test_size_zero_turns_the_cache_off(
-    fake_settings: Settings, fake_pipeline: QAPipeline, monkeypatch: pytest.MonkeyPatch
+    fake_settings: Settings, fake_pipeline: QAPipeline, ask_calls: list[str]
 ) -> None:
-    asked = counting(fake_pipeline, monkeypatch)
+    asked = ask_calls
     settings = fake_settings.model_copy(update={"answer_cache_size": 0})
     with TestClient(create_app(settings, pipeline=fake_pipeline)) as client:
         for _ in range(3):

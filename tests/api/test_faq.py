@@ -6,7 +6,6 @@ import shutil
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from api.routes import pages
 from api.routes.ask import answer_public
 from api.routes.faq import faq_answers
 from api.schemas import AskResponse
-from rag.answer import ABSTAIN_MESSAGE, Answer
+from rag.answer import ABSTAIN_MESSAGE
 from rag.config import Settings
 from rag.embedding import HashingEmbedder
 from rag.faq import FaqDocument, FaqPair
@@ -66,20 +65,6 @@ def _parse(html: str) -> _PageParser:
     parser = _PageParser()
     parser.feed(html)
     return parser
-
-
-@pytest.fixture()
-def ask_calls(monkeypatch: pytest.MonkeyPatch, fake_pipeline: QAPipeline) -> list[str]:
-    """Every question passed to ``fake_pipeline.ask`` during the test."""
-    calls: list[str] = []
-    original = fake_pipeline.ask
-
-    def counting(question: str, **kwargs: Any) -> Answer:
-        calls.append(question)
-        return original(question, **kwargs)
-
-    monkeypatch.setattr(fake_pipeline, "ask", counting)
-    return calls
 
 
 def test_faq_answers_every_question(client: TestClient, fake_pipeline: QAPipeline) -> None:
