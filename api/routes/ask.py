@@ -48,7 +48,7 @@ def ask(
     metrics = request.app.state.metrics
     key = (body.question, body.top_k, body.max_sentences)
     started = time.perf_counter()
-    cached = cache.get(pipeline, key) if cache.enabled else None
+    cached = cache.get(pipeline, key)  # always None when the cache is off: nothing is ever stored
     if cached is not None:
         public = cached
         response.headers["Server-Timing"] = server_timing({"cache": (time.perf_counter() - started) * 1000})
