@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -55,7 +55,11 @@ METRICS = {
     "faq": ["answer.token_f1", "answer.rouge_l", "answer.sas", "support.partial"],
 }
 LOWER_IS_BETTER = {"abstention.answerable_wrongly_abstained"}
-SENTENCES_TWICE = -1.0
+SENTENCES_TWICE: Final = "sentences twice"
+"""The candidate that keeps the shipped sentence encodes and takes only the passages from their sentences
+(a name, not a weight, so that no ``--weights`` value can be taken for it)."""
+Candidate = float | Literal["sentences twice"] | None
+"""None: the shipped build; :data:`SENTENCES_TWICE`; or an encode-once title weight."""
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -120,9 +124,9 @@ class _PassagesFromSentences:
 
 
 @contextmanager
-def candidate_build(embedder: Embedder, weight: float | None) -> Iterator[Any]:
-    """Within the block, ``rag.store`` builds the candidate ``weight`` names (None: the shipped build,
-    :data:`SENTENCES_TWICE`, or an encode-once title weight) with the embedder this yields; restored on exit."""
+def candidate_build(embedder: Embedder, weight: Candidate) -> Iterator[Any]:
+    """Within the block, ``rag.store`` builds the candidate ``weight`` names (see :data:`Candidate`) with the
+    embedder this yields; restored on exit."""
     if weight is None:
         yield embedder
         return
@@ -134,7 +138,7 @@ def candidate_build(embedder: Embedder, weight: float | None) -> Iterator[Any]:
         wrapped.passages = original_passages_of(*args, **kwargs)
         return wrapped.passages
 
-    if weight == SENTENCES_TWICE:
+    if isinstance(weight, str):
         store_module.embed_sentences = _shipped_keeping_alone(original_embed_sentences)  # type: ignore[attr-defined]
     else:
         store_module.embed_sentences = _encode_once(weight)  # type: ignore[attr-defined]
@@ -168,8 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             embedder.embed(sentence_texts)
             bare.append(time.perf_counter() - started)
 
-        # None: the shipped build; SENTENCES_TWICE: its two sentence encodes, passages from their sentences.
-        variants: dict[str, float | None] = {
+        variants: dict[str, Candidate] = {
             "shipped (2 encodes per sentence + passages)": None,
             "2 encodes per sentence, passages from them": SENTENCES_TWICE,
         }
