@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ __all__ = [
     "ABSTAIN_MESSAGE",
     "DEFAULT_ABSTAIN_THRESHOLD",
     "MAX_ANSWER_SENTENCES",
+    "SEED_PASSAGES",
     "Answer",
     "AnswerComposer",
     "AnswerSentence",
@@ -51,6 +53,8 @@ __all__ = [
     "ComposerParams",
     "ShortAnswer",
     "Support",
+    "largest_idf",
+    "lexical_saturation",
 ]
 
 Support = Literal["answer", "partial", "none"]
@@ -111,6 +115,10 @@ class Answer:
     """``answer`` (confident), ``partial`` (on topic, weaker evidence) or ``none`` (abstained)."""
 
 
+SEED_PASSAGES = 39
+"""Passages of the seed index, on which the confidence's constants were chosen."""
+
+
 @dataclass(frozen=True)
 class ComposerParams:
     max_sentences: int = 3
@@ -126,7 +134,13 @@ class ComposerParams:
     the best sentence's reranked score (1: a noisy-or of the two, either can vouch for the answer; 0: the
     blend alone)."""
     lexical_saturation: float = 6.0
-    """BM25 score at which the lexical half of the confidence reaches 0.5."""
+    """BM25 score at which the lexical half of the confidence reaches 0.5 (in a corpus of
+    ``lexical_saturation_passages`` passages, when that is set)."""
+    lexical_saturation_passages: int = SEED_PASSAGES
+    """The corpus size, in passages, at which ``lexical_saturation`` holds as given (the seeds', where it was
+    chosen); in a corpus of N passages it is scaled by BM25's largest IDF at N over that at this size, because a
+    rare term's IDF, and with it the same partial match's score, grows with the log of the corpus. 0: the
+    saturation is the same at every size."""
     confidence_evidence_sentences: int = 2
     """How many of the best sentences' passages the confidence reads its BM25 evidence from."""
     partial_threshold: float = 0.25
@@ -183,6 +197,8 @@ class ComposerParams:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.lexical_saturation <= 0:
             raise ValueError("lexical_saturation must be positive")
+        if self.lexical_saturation_passages < 0:
+            raise ValueError("lexical_saturation_passages must not be negative")
         if not 1 <= self.type_window <= 50:
             raise ValueError("type_window must be between 1 and 50")
         if self.confidence_evidence_sentences < 1:
@@ -210,6 +226,18 @@ MAX_COMPLETED_CHARS = 700
 SERIES_LOOKAHEAD = 3
 """How many sentences after a series member the one asked for is looked for."""
 _FACILITY_WORD = re.compile(rf"\b(?:{FACILITY_NOUNS})\b", re.I)
+
+
+def largest_idf(passages: int) -> float:
+    """BM25's IDF (bm25s's Lucene form) of a term found in one passage of ``passages``: the most any term adds."""
+    return math.log(1.0 + (max(passages, 1) - 0.5) / 1.5)
+
+
+def lexical_saturation(params: ComposerParams, passages: int) -> float:
+    """The BM25 score at which the confidence's lexical half reaches 0.5 in a corpus of ``passages`` passages."""
+    if not params.lexical_saturation_passages:
+        return params.lexical_saturation
+    return params.lexical_saturation * largest_idf(passages) / largest_idf(params.lexical_saturation_passages)
 
 
 def _is_kind(answer_type: AnswerType, text: str, label: str) -> bool:
@@ -266,7 +294,10 @@ class AnswerComposer:
             return round(self.answerability.probability(features), 4)
         dense = min(max(ranked[0].dense, 0.0), 1.0)
         raw = max(s.passage_lexical for s in ranked[: params.confidence_evidence_sentences])
-        lexical = raw / (raw + params.lexical_saturation) if raw > 0 else 0.0
+        saturation = params.lexical_saturation
+        if params.lexical_saturation_passages:
+            saturation = lexical_saturation(params, len(self.store.passages))
+        lexical = raw / (raw + saturation) if raw > 0 else 0.0
         w = params.confidence_dense_weight
         blend = w * dense + (1 - w) * lexical
         if ranked[0].rerank is not None:

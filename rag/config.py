@@ -16,6 +16,7 @@ from rag.answer import (
     DEFAULT_ABSTAIN_THRESHOLD,
     DEFAULT_RERANK_ANSWER_THRESHOLD,
     DEFAULT_RERANK_PARTIAL_THRESHOLD,
+    SEED_PASSAGES,
     ComposerParams,
 )
 from rag.chunking import ChunkingParams
@@ -191,6 +192,12 @@ class Settings(BaseSettings):
         1.0, ge=0, le=1, description="weight of the reranked best score in the confidence (1: noisy-or with the blend)"
     )
     lexical_saturation: float = Field(6.0, gt=0, le=1000)
+    lexical_saturation_passages: int = Field(
+        SEED_PASSAGES,
+        ge=0,
+        le=10**9,
+        description="passages at which lexical_saturation holds; scaled by BM25's largest IDF elsewhere (0: fixed)",
+    )
     confidence_evidence_sentences: int = Field(2, ge=1, le=50)
     partial_threshold: float = Field(0.25, ge=0, le=1, description="lowest confidence for a partial answer")
     min_named_coverage: float = Field(
@@ -337,6 +344,7 @@ class Settings(BaseSettings):
             confidence_dense_weight=self.confidence_dense_weight,
             confidence_rerank_weight=self.confidence_rerank_weight,
             lexical_saturation=self.lexical_saturation,
+            lexical_saturation_passages=self.lexical_saturation_passages,
             confidence_evidence_sentences=self.confidence_evidence_sentences,
             partial_threshold=self.partial_threshold,
             min_named_coverage=self.min_named_coverage,

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from rag.answer import ABSTAIN_MESSAGE, AnswerComposer, ComposerParams
+from rag.answer import (
+    ABSTAIN_MESSAGE,
+    SEED_PASSAGES,
+    AnswerComposer,
+    ComposerParams,
+    largest_idf,
+    lexical_saturation,
+)
 from rag.answer_types import AnswerType, classify_question
 from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
@@ -86,6 +95,7 @@ def test_empty_question_is_an_error(small: QAPipeline) -> None:
     [
         ({"max_sentences": 0}, "max_sentences"),
         ({"abstain_threshold": 2.0}, "abstain_threshold"),
+        ({"lexical_saturation_passages": -1}, "lexical_saturation_passages"),
     ],
 )
 def test_invalid_composer_params(kwargs: dict[str, float], message: str) -> None:
@@ -153,6 +163,30 @@ def test_a_factoid_question_gets_no_partial_answer() -> None:
     assert AnswerComposer.support_of(0.25, covered, params) == "partial"
     assert AnswerComposer.support_of(0.25, covered, params, factoid=True) == "none"
     assert AnswerComposer.support_of(0.35, covered, params, factoid=True) == "answer"
+
+
+def test_the_lexical_saturation_grows_with_the_corpus_as_bm25s_largest_idf() -> None:
+    fixed = ComposerParams(lexical_saturation=6.0, lexical_saturation_passages=0)
+    assert lexical_saturation(fixed, 39) == lexical_saturation(fixed, 100_000) == 6.0
+    scaled = ComposerParams(lexical_saturation=6.0)  # held at the seeds' 39 passages by default
+    assert scaled.lexical_saturation_passages == SEED_PASSAGES == 39
+    assert lexical_saturation(scaled, 39) == pytest.approx(6.0)
+    # bm25s's Lucene IDF of a term in one of N passages, log(1 + (N - 0.5) / 1.5): 3.28 at 39, 7.60 at 3,000.
+    assert largest_idf(3000) == pytest.approx(math.log(1 + 2999.5 / 1.5))
+    assert lexical_saturation(scaled, 3000) == pytest.approx(6.0 * 7.6012 / 3.2834, rel=1e-4)
+    assert lexical_saturation(scaled, 10) < 6.0 < lexical_saturation(scaled, 40)
+
+
+def test_the_same_match_is_more_confident_in_a_corpus_smaller_than_the_saturations_reference(tmp_path: Path) -> None:
+    article = OneArticle(tmp_path, "Swap story", [SHARED, "Buses took them to Chernihiv."])
+    ranked = [replace(article.scored(SHARED, 0.9), passage_lexical=5.0)]
+    composer = article.composer
+    passages = len(article.store.passages)
+    at_own_size = ComposerParams(lexical_saturation_passages=passages)
+    larger_reference = ComposerParams(lexical_saturation_passages=1000 * passages)
+    fixed = ComposerParams(lexical_saturation_passages=0)
+    assert composer.confidence(ranked, at_own_size) == composer.confidence(ranked, fixed)
+    assert composer.confidence(ranked, larger_reference) > composer.confidence(ranked, at_own_size)
 
 
 class OneArticle:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -105,19 +106,21 @@ def test_the_composer_reads_the_reranker_confidence_with_its_own_thresholds() ->
 def test_the_reranked_best_score_raises_the_blend_confidence_as_a_noisy_or() -> None:
     composer = AnswerComposer.__new__(AnswerComposer)
     composer.answerability = None
+    # A saturation fixed at 6.0 whatever the corpus size (this composer has no corpus).
+    params = functools.partial(ComposerParams, lexical_saturation_passages=0)
     ranked = [replace(s, passage_lexical=3.0) for s in _ranked(["x", "Türkiye"])]
-    alone = ComposerParams(confidence_rerank_weight=0.0)
+    alone = params(confidence_rerank_weight=0.0)
     blend = 0.1 * 0.5 + 0.9 * 3.0 / (3.0 + 6.0)
     assert composer.confidence(ranked, alone) == pytest.approx(blend, abs=1e-4)
     reranked = rerank_sentences("q", ranked, KeywordReranker("Türkiye"), lambda d: "", depth=2)
     best = reranked[0].score
     assert composer.confidence(reranked, alone) == pytest.approx(blend, abs=1e-4)
-    noisy_or = composer.confidence(reranked, ComposerParams(confidence_rerank_weight=1.0))
+    noisy_or = composer.confidence(reranked, params(confidence_rerank_weight=1.0))
     assert noisy_or == pytest.approx(blend + best * (1 - blend), abs=1e-4)
-    half = composer.confidence(reranked, ComposerParams(confidence_rerank_weight=0.5))
+    half = composer.confidence(reranked, params(confidence_rerank_weight=0.5))
     assert blend < half < noisy_or < 1.0
     # Without a reranker the weight has nothing to read.
-    assert composer.confidence(ranked, ComposerParams(confidence_rerank_weight=1.0)) == pytest.approx(blend, abs=1e-4)
+    assert composer.confidence(ranked, params(confidence_rerank_weight=1.0)) == pytest.approx(blend, abs=1e-4)
 
 
 def test_the_rerank_weight_of_the_confidence_is_checked() -> None:
