@@ -16,6 +16,10 @@
 - **What the question defines.** "What is the main issue ...?" is answered by a sentence that says "The
   main issue is ...": :func:`asked_subject` reads the noun phrase a "what is the ...?" question asks to
   define, :func:`defines_subject` whether a sentence states it.
+- **Who is speaking.** "Who mediated the exchanges?" is not answered by the person a sentence quotes
+  ("According to Umerov, the framework was brokered with Turkish mediation"): :func:`reported_speaker`
+  tells whether a name stands as the source of the sentence's words, :func:`asks_about_speech` whether the
+  question asks who said something, when the source is the answer.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -28,6 +32,7 @@ import re
 __all__ = [
     "LAST",
     "asked_subject",
+    "asks_about_speech",
     "conflicting_day",
     "counted_head",
     "counted_quantity",
@@ -41,6 +46,7 @@ __all__ = [
     "numbered_members",
     "ordinal_agreement",
     "ordinals",
+    "reported_speaker",
 ]
 
 LAST = -1
@@ -299,3 +305,36 @@ def asked_subject(question: str) -> str | None:
 def defines_subject(subject: str, text: str) -> bool:
     """Whether ``text`` states the subject ("The main issue is security guarantees ...")."""
     return re.search(rf"\b{re.escape(subject)} (?:is|was|are|were)\b", text.casefold()) is not None
+
+
+_SPEECH_VERBS = (
+    r"say|says|said|saying|tell|tells|told|add|adds|added|note|notes|noted|state|states|stated|write|writes|wrote|"
+    r"announce|announces|announced|claim|claims|claimed|argue|argues|argued|explain|explains|explained|"
+    r"warn|warns|warned|insist|insists|insisted|confirm|confirms|confirmed|deny|denies|denied|"
+    r"emphasi[sz]e|emphasi[sz]es|emphasi[sz]ed|stress|stresses|stressed|comment|comments|commented|"
+    r"predict|predicts|predicted|declare|declares|declared|urge|urges|urged|tweet|tweets|tweeted|"
+    r"report|reports|reported|quote|quotes|quoted|describe|describes|described|call|calls|called|"
+    r"suggest|suggests|suggested|ask|asks|asked|reply|replies|replied|respond|responds|responded"
+)
+_ASKS_ABOUT_SPEECH = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|quote|statement|remarks?|words|spokes\w*)\b", re.I)
+_SOURCE_BEFORE = re.compile(r"\baccording to (?:[\w.’'-]+ ){0,4}$|\b(?:said|says|told|added|noted|wrote)\s*$", re.I)
+_SOURCE_AFTER = re.compile(
+    rf"^(?:’s? |'s? )?(?:,[^,]{{0,60}},)?\s*(?:has |had |also |later |then )?(?:{_SPEECH_VERBS})\b", re.I
+)
+
+_SELF_REPORT = re.compile(r"^\s*(?:that\s+|on \w+\s+)?(?:he|she|they|his|her|their|him|them|himself|herself)\b", re.I)
+
+
+def asks_about_speech(question: str) -> bool:
+    """Whether the question asks who said, wrote or announced something: then the quoted source is the answer."""
+    return bool(_ASKS_ABOUT_SPEECH.search(question))
+
+
+def reported_speaker(sentence: str, start: int, end: int) -> bool:
+    """Whether ``sentence[start:end]`` names the source of the sentence's words ("according to Umerov",
+    "Umerov said", "said Umerov"), not someone the sentence reports about."""
+    if _SOURCE_BEFORE.search(sentence[:start]):
+        return True
+    verb = _SOURCE_AFTER.match(sentence[end:])
+    # "Umerov said he had held consultations": the speaker is also who the reported clause is about.
+    return verb is not None and not _SELF_REPORT.match(sentence[end + verb.end() :])

@@ -14,6 +14,7 @@ import numpy as np
 from rag.agreement import (
     LAST,
     asked_subject,
+    asks_about_speech,
     conflicting_day,
     counted_quantity,
     counted_terms,
@@ -22,6 +23,7 @@ from rag.agreement import (
     has_granularity,
     numbered_members,
     ordinals,
+    reported_speaker,
 )
 from rag.answer_types import (
     FACILITY_NOUNS,
@@ -53,6 +55,7 @@ __all__ = [
     "ComposerParams",
     "ShortAnswer",
     "Support",
+    "lacks_typed_answer",
     "largest_idf",
     "lexical_saturation",
 ]
@@ -113,6 +116,9 @@ class Answer:
     answer_type: str = AnswerType.DESCRIPTION.value
     support: Support = "none"
     """``answer`` (confident), ``partial`` (on topic, weaker evidence) or ``none`` (abstained)."""
+    quoted_source_only: bool = False
+    """A "who" question whose first span names no one but the source it quotes: it gets no short answer,
+    and is not abstained on for want of one (the span may still answer, as "brokered with Turkish mediation")."""
 
 
 SEED_PASSAGES = 39
@@ -226,6 +232,12 @@ MAX_COMPLETED_CHARS = 700
 SERIES_LOOKAHEAD = 3
 """How many sentences after a series member the one asked for is looked for."""
 _FACILITY_WORD = re.compile(rf"\b(?:{FACILITY_NOUNS})\b", re.I)
+
+
+def lacks_typed_answer(answer: Answer) -> bool:
+    """Whether a factoid answer's first span holds no answer of the asked type (``require_answer_type``
+    abstains on it); a "who" span naming only the source it quotes is not held against it."""
+    return AnswerType(answer.answer_type) in FACTOID and answer.short_answer is None and not answer.quoted_source_only
 
 
 def largest_idf(passages: int) -> float:
@@ -371,7 +383,7 @@ class AnswerComposer:
             return Answer(question, ABSTAIN_MESSAGE, True, confidence, debug=debug, answer_type=answer_type.value)
         groups = self._select(self.typed_first(question, ranked, answer_type, params), params)
         answer = self._render(question, confidence, groups, answer_type, params)
-        if params.require_answer_type and answer_type in FACTOID and answer.short_answer is None:
+        if params.require_answer_type and lacks_typed_answer(answer):
             return Answer(
                 question,
                 ABSTAIN_MESSAGE,
@@ -569,20 +581,35 @@ class AnswerComposer:
     ) -> ShortAnswer | None:
         """The entity of the asked-for type inside rows ``first..last``, nearest the question's own words
         in the lead sentence; None when the question is not a factoid or no such entity is there."""
+        return self._short_answer(first, last, lead, answer_type, asked, question)[0]
+
+    def _short_answer(
+        self, first: int, last: int, lead: int, answer_type: AnswerType, asked: frozenset[str], question: str
+    ) -> tuple[ShortAnswer | None, bool]:
+        """:meth:`short_answer`, and whether a person of the span was left out only as the source it quotes."""
         if answer_type not in FACTOID:
-            return None
+            return None, False
         sentence = self.store.sentences[lead]
         text = self.store.documents[sentence.doc_id].text
         candidates = []
-        about_another_day = False
+        about_another_day = quoted_source = False
+        # The source a sentence quotes is not who did what the question asks ("According to Umerov, ...").
+        skip_sources = answer_type is AnswerType.PERSON and not asks_about_speech(question)
         for row in range(first, last + 1):
-            if conflicting_day(question, self.store.sentences[row].text):
+            current = self.store.sentences[row]
+            if conflicting_day(question, current.text):
                 about_another_day = True  # not the answer to a question about this day
                 continue
             for span in answer_spans(answer_type, self._entities(row), text, asked):
+                at = span.start - current.start
+                if skip_sources and reported_speaker(current.text, at, at + span.end - span.start):
+                    quoted_source = True
+                    continue
                 candidates.append((row != lead, span))
         if not candidates:
-            return None if about_another_day else self._counted_quantity(first, last, answer_type, question)
+            if about_another_day or quoted_source:
+                return None, quoted_source
+            return self._counted_quantity(first, last, answer_type, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
             # may answer "who" and share a word with the question ("the Court of Justice of the European Union").
@@ -593,7 +620,7 @@ class AnswerComposer:
                 or not names_the_asked_person(text[span.start : span.end], question)
             ]
             if not candidates:
-                return None
+                return None, False
         anchors = [
             sentence.start + m.start()
             for m in re.finditer(r"\w+", sentence.text)
@@ -612,7 +639,7 @@ class AnswerComposer:
             return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
 
         _, best = min(candidates, key=distance)
-        return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end)
+        return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end), False
 
     def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:
         """For "How many X ...?" with no number in rows ``first..last``: the quantity word right before X
@@ -680,6 +707,7 @@ class AnswerComposer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         short: ShortAnswer | None = None
+        quoted_source_only = False
         covered: set[int] = set()
         for group in groups:
             lead = group[0]
@@ -690,7 +718,7 @@ class AnswerComposer:
             )
             covered.update(range(first, last + 1))
             if not citations:
-                short = self.short_answer(first, last, lead.row, answer_type, asked, question)
+                short, quoted_source_only = self._short_answer(first, last, lead.row, answer_type, asked, question)
             ids = []
             for position, member in enumerate(group):
                 sentence = member.sentence
@@ -723,4 +751,5 @@ class AnswerComposer:
             short_answer=short,
             answer_type=answer_type.value,
             support="answer",
+            quoted_source_only=quoted_source_only,
         )

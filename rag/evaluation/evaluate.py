@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import ABSTAIN_MESSAGE, Answer, AnswerComposer, ComposerParams, Support
+from rag.answer import ABSTAIN_MESSAGE, Answer, AnswerComposer, ComposerParams, Support, lacks_typed_answer
 from rag.answer_types import FACTOID, AnswerType
 from rag.evaluation.gold import GoldItem
 from rag.evaluation.metrics import contains_gold, ndcg_at_k, normalize_answer, percentile, rouge_l, token_f1
@@ -188,7 +188,7 @@ def evaluate(
             if answer.sentences
             else "none"
         )
-        untyped = AnswerType(answer.answer_type) in FACTOID and answer.short_answer is None
+        untyped = lacks_typed_answer(answer)
         if served_params.require_answer_type and untyped:
             support = "none"
         abstained = support == "none"

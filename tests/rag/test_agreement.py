@@ -5,6 +5,7 @@ import pytest
 from rag.agreement import (
     LAST,
     asked_subject,
+    asks_about_speech,
     conflicting_day,
     counted_head,
     counted_quantity,
@@ -18,6 +19,7 @@ from rag.agreement import (
     numbered_members,
     ordinal_agreement,
     ordinals,
+    reported_speaker,
 )
 from rag.answer_types import question_words
 from rag.pipeline import QAPipeline
@@ -239,3 +241,38 @@ def test_a_sentence_defines_the_subject_when_it_says_what_it_is() -> None:
 )
 def test_numbered_members_of_a_series_are_read_with_their_noun(text: str, expected: set[tuple[int, str]]) -> None:
     assert numbered_members(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "expected"),
+    [
+        ("According to Umerov, the framework was brokered with Turkish mediation.", "Umerov", True),
+        ("According to Security chief Rustem Umerov, the talks resume.", "Rustem Umerov", True),
+        ("“We will win,” said David Cohen, a political scientist.", "David Cohen", True),
+        ("Steiner told Reuters that the agency would run out of cash.", "Steiner", True),
+        ("Zelenskyy, speaking in Kyiv, added that talks would resume.", "Zelenskyy", True),
+        # The speaker is also who the reported clause is about.
+        ("Rustem Umerov said he had held consultations in Türkiye.", "Rustem Umerov", False),
+        ("Talarico won the primary on Tuesday, the newspaper said.", "Talarico", False),
+        ("Zelenskyy met Erdogan in Ankara.", "Erdogan", False),
+    ],
+)
+def test_a_name_that_is_the_source_of_the_sentences_words_is_a_reported_speaker(
+    sentence: str, name: str, expected: bool
+) -> None:
+    start = sentence.index(name)
+    assert reported_speaker(sentence, start, start + len(name)) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who said the talks had stalled?", True),
+        ("Who announced the exchange?", True),
+        ("According to whom will the swap happen?", True),
+        ("Who mediated the prisoner exchanges?", False),
+        ("Who won the primary?", False),
+    ],
+)
+def test_a_question_asks_about_speech_when_it_asks_who_said_something(question: str, expected: bool) -> None:
+    assert asks_about_speech(question) is expected

@@ -394,6 +394,18 @@ def test_a_factoid_whose_span_cannot_hold_the_answer_is_abstained(
             "On January 3, a meeting of security advisers will take place in Kyiv.",
             "Kyiv",
         ),
+        # The source a sentence quotes answers a question about who said it ...
+        (
+            "Who said the framework was brokered with Turkish mediation?",
+            "According to Umerov, the framework was brokered with Turkish mediation.",
+            "Umerov",
+        ),
+        # ... and a speaker who reports on himself answers what he did.
+        (
+            "Who held consultations in the Emirates?",
+            "Rustem Umerov said he had held consultations in the Emirates.",
+            "Rustem Umerov",
+        ),
     ],
 )
 def test_a_factoid_is_answered_where_no_rule_withholds_it(
@@ -402,6 +414,24 @@ def test_a_factoid_is_answered_where_no_rule_withholds_it(
     article = OneArticle(tmp_path, "News", [sentence, "Rain fell all week."], abstain_threshold=0.0)
     answer = article.composer.compose(question, [article.scored(sentence, 0.9)])
     assert answer.short_answer is not None and answer.short_answer.text == short
+
+
+@pytest.mark.parametrize(
+    ("sentence", "short"),
+    [
+        ("According to Umerov, the framework was brokered with Turkish mediation in 2022.", "Turkish"),
+        ("According to Umerov, the framework was brokered with outside mediation in 2022.", None),
+    ],
+)
+def test_the_source_a_sentence_quotes_is_no_short_answer_to_who_did_what_it_reports(
+    tmp_path: Path, sentence: str, short: str | None
+) -> None:
+    article = OneArticle(tmp_path, "News", [sentence, "Rain fell all week."], abstain_threshold=0.0)
+    answer = article.composer.compose("Who mediated the prisoner exchanges?", [article.scored(sentence, 0.9)])
+    # The span is cited either way (it may answer in words no tagger reads as a name), never with "Umerov".
+    assert not answer.abstained and answer.citations[0].text == sentence
+    assert (answer.short_answer.text if answer.short_answer else None) == short
+    assert answer.quoted_source_only is (short is None)
 
 
 @pytest.mark.parametrize(
