@@ -317,7 +317,8 @@ _SPEECH_VERBS = (
     r"suggest|suggests|suggested|ask|asks|asked|reply|replies|replied|respond|responds|responded"
 )
 _ASKS_ABOUT_SPEECH = re.compile(rf"\b(?:{_SPEECH_VERBS}|according|quote|statement|remarks?|words|spokes\w*)\b", re.I)
-_SOURCE_BEFORE = re.compile(r"\baccording to (?:[\w.’'-]+ ){0,4}$|\b(?:said|says|told|added|noted|wrote)\s*$", re.I)
+# "said Umerov" quotes him; "told Umerov" speaks to him, so "told" is not read before a name.
+_SOURCE_BEFORE = re.compile(r"\baccording to (?:[\w.’'-]+ ){0,4}$|\b(?:said|says|added|noted|wrote)\s*$", re.I)
 _SOURCE_AFTER = re.compile(
     rf"^(?:’s? |'s? )?(?:,[^,]{{0,60}},)?\s*(?:has |had |also |later |then )?(?:{_SPEECH_VERBS})\b", re.I
 )

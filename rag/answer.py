@@ -608,7 +608,8 @@ class AnswerComposer:
                 candidates.append((row != lead, span))
         if not candidates:
             if about_another_day or quoted_source:
-                return None, quoted_source
+                # A span about another day than the asked one is abstained on, whoever else it quotes.
+                return None, quoted_source and not about_another_day
             return self._counted_quantity(first, last, answer_type, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body

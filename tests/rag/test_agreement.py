@@ -255,6 +255,7 @@ def test_numbered_members_of_a_series_are_read_with_their_noun(text: str, expect
         ("Rustem Umerov said he had held consultations in Türkiye.", "Rustem Umerov", False),
         ("Talarico won the primary on Tuesday, the newspaper said.", "Talarico", False),
         ("Zelenskyy met Erdogan in Ankara.", "Erdogan", False),
+        ("Zelenskyy told Umerov to resume the talks.", "Umerov", False),  # spoken to, not quoted
     ],
 )
 def test_a_name_that_is_the_source_of_the_sentences_words_is_a_reported_speaker(

@@ -366,6 +366,13 @@ def test_a_sentence_naming_one_of_several_just_mentioned_completes_the_match(tmp
             "The leaders will meet in Paris on January 6.",
             "Paris",
         ),
+        # A quoted source in a sentence about another day: the day rule still abstains.
+        (
+            "Who will chair the meeting on January 6?",
+            "On January 3, according to Umerov, the advisers will meet in Kyiv.",
+            "Andriy Yermak will chair the meeting on January 6.",
+            "Andriy Yermak",
+        ),
     ],
 )
 def test_a_factoid_whose_span_cannot_hold_the_answer_is_abstained(
