@@ -55,6 +55,7 @@ __all__ = [
     "ComposerParams",
     "ShortAnswer",
     "Support",
+    "coordinated_span",
     "lacks_typed_answer",
     "largest_idf",
     "lexical_saturation",
@@ -262,6 +263,50 @@ def _is_kind(answer_type: AnswerType, text: str, label: str) -> bool:
     if answer_type is AnswerType.FACILITY:
         return label == "FAC" or bool(_FACILITY_WORD.search(text))
     return True
+
+
+def _label_rank(answer_type: AnswerType, label: str) -> int:
+    """Which tagged spans a short answer prefers (lower first): for "who", a span tagged as a person
+    before a body (the small tagger calls unfamiliar names ORG, so a body is still a candidate); a
+    model's label before the rule tagger's NAME."""
+    if answer_type is AnswerType.PERSON:
+        return {"PERSON": 0, "ORG": 1}.get(label, 2)
+    return 0 if label != "NAME" else 1
+
+
+# "When was it first banned?", "the only ...": one member of a series is asked for, not the series.
+_ASKS_FOR_ONE = re.compile(r"\b(?:first|last|only|one)\b", re.I)
+_SERIES_COMMA = re.compile(r",\s+")
+_SERIES_AND = re.compile(r",?\s+and\s+")
+
+
+def coordinated_span(best: TypedSpan, spans: Sequence[TypedSpan], text: str) -> tuple[int, int]:
+    """Offsets of ``best`` widened to the series of answer spans it stands in when the series is joined
+    by "and" ("Thomas Vasey and Richard Whatcoat", "Muqali, Jebe and Subutai"); ``best`` alone otherwise,
+    so that an apposition ("Graz, Austria") is not taken for a series."""
+    start, end = best.start, best.end
+    joined = False
+    others = sorted({(span.start, span.end) for span in spans} - {(best.start, best.end)})
+    grown = True
+    while grown:
+        grown = False
+        for other_start, other_end in others:
+            if other_end <= start:
+                gap, side = text[other_end:start], "left"
+            elif other_start >= end:
+                gap, side = text[end:other_start], "right"
+            else:
+                continue
+            by_and = _SERIES_AND.fullmatch(gap) is not None
+            if not by_and and _SERIES_COMMA.fullmatch(gap) is None:
+                continue
+            joined = joined or by_and
+            if side == "left":
+                start = other_start
+            else:
+                end = other_end
+            grown = True
+    return (start, end) if joined else (best.start, best.end)
 
 
 def _normalised(text: str) -> str:
@@ -636,11 +681,14 @@ class AnswerComposer:
             unlikely = (answer_type is AnswerType.PERSON and names_a_body(span.label, found)) or not _is_kind(
                 answer_type, found, span.label
             )
-            specific = 0 if span.label != "NAME" else 1
-            return outside, unlikely, specific, min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
+            near = min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
+            return outside, unlikely, _label_rank(answer_type, span.label), near
 
         _, best = min(candidates, key=distance)
-        return ShortAnswer(text[best.start : best.end], sentence.doc_id, best.start, best.end), False
+        start, end = best.start, best.end
+        if not _ASKS_FOR_ONE.search(question):
+            start, end = coordinated_span(best, [span for _, span in candidates], text)
+        return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
 
     def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:
         """For "How many X ...?" with no number in rows ``first..last``: the quantity word right before X

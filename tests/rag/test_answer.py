@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from rag.answer import (
     SEED_PASSAGES,
     AnswerComposer,
     ComposerParams,
+    coordinated_span,
     largest_idf,
     lexical_saturation,
 )
-from rag.answer_types import AnswerType, classify_question
+from rag.answer_types import AnswerType, TypedSpan, classify_question
 from rag.embedding import HashingEmbedder
 from rag.pipeline import QAPipeline
 from rag.retrieval import QuestionCoverage, ScoredSentence
@@ -472,3 +474,86 @@ def test_a_question_for_a_narrower_kind_of_place_cites_a_sentence_naming_one_fir
     # Asked only "where", the place the ranker put first stays first.
     where = article.composer.compose("Where is the event?", ranked)
     assert where.citations[0].text == broad
+
+
+class LabelledTagger:
+    """Tags the given phrases wherever they occur, with the given labels (what spaCy would say, without spaCy)."""
+
+    name = "labelled"
+
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.labels = labels
+
+    def tag(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+        found = []
+        for text in texts:
+            spans = []
+            for phrase, label in self.labels.items():
+                at = text.find(phrase)
+                if at >= 0:
+                    spans.append((at, at + len(phrase), label))
+            found.append(sorted(spans))
+        return found
+
+
+def tagged_article(tmp_path: Path, sentence: str, labels: dict[str, str]) -> tuple[QAPipeline, ScoredSentence]:
+    """A one-sentence article whose entities are ``labels``, and that sentence as the ranker's best."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "article.txt").write_text(f"News\n\n{sentence}\n\nRain fell all week.\n", encoding="utf-8")
+    pipeline, _ = QAPipeline.from_paths(
+        [corpus],
+        tmp_path / "idx",
+        embedder=HashingEmbedder(),
+        composer=ComposerParams(abstain_threshold=0.0),
+        tagger=LabelledTagger(labels),
+    )
+    row = next(r for r, s in enumerate(pipeline.store.sentences) if s.text == sentence)
+    return pipeline, ScoredSentence(row, pipeline.store.sentences[row], 0.9, 0.5, 1.0, 1.0)
+
+
+def test_a_who_short_answer_prefers_an_entity_tagged_as_a_person(tmp_path: Path) -> None:
+    sentence = "President Charles W. Eliot, long after the American Civil War ended, transformed the college."
+    labels = {"the American Civil War": "ORG", "Charles W. Eliot": "PERSON"}
+    pipeline, best = tagged_article(tmp_path, sentence, labels)
+    answer = pipeline.composer.compose("Who transformed the college?", [best])
+    # The body sits nearer the question's words; the tagged person still answers "who".
+    assert answer.short_answer is not None and answer.short_answer.text == "Charles W. Eliot"
+    # With no person tagged, a body may still answer (the small model tags unfamiliar names as ORG).
+    pipeline, best = tagged_article(tmp_path / "untagged", sentence, {"the American Civil War": "ORG"})
+    answer = pipeline.composer.compose("Who transformed the college?", [best])
+    assert answer.short_answer is not None and answer.short_answer.text == "the American Civil War"
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("Who did Tesla partner with?", "Robert Lane and Benjamin Vail"),
+        ("Who did Tesla partner with first?", "Robert Lane"),
+    ],
+)
+def test_a_short_answer_is_the_whole_series_of_names_joined_by_and(tmp_path: Path, question: str, short: str) -> None:
+    sentence = "In 1886 Tesla partnered with Robert Lane and Benjamin Vail, who agreed to finance him."
+    labels = {"Tesla": "PERSON", "Robert Lane": "PERSON", "Benjamin Vail": "PERSON", "1886": "DATE"}
+    pipeline, best = tagged_article(tmp_path, sentence, labels)
+    answer = pipeline.composer.compose(question, [best])
+    assert answer.short_answer is not None and answer.short_answer.text == short
+    document = pipeline.store.documents[answer.short_answer.doc_id].text
+    assert document[answer.short_answer.start : answer.short_answer.end] == short
+
+
+@pytest.mark.parametrize(
+    ("text", "spans", "best", "series"),
+    [
+        ("Muqali, Jebe and Subutai rode west.", [(0, 6), (8, 12), (17, 24)], (8, 12), "Muqali, Jebe and Subutai"),
+        ("He studied in Graz, Austria, in 1875.", [(14, 18), (20, 27)], (14, 18), "Graz"),
+        ("Germany and Switzerland sent vases.", [(0, 7), (12, 23)], (12, 23), "Germany and Switzerland"),
+        ("Germany, by ship, and Switzerland sent vases.", [(0, 7), (22, 33)], (0, 7), "Germany"),
+    ],
+)
+def test_coordinated_span_joins_a_series_only_when_and_joins_it(
+    text: str, spans: list[tuple[int, int]], best: tuple[int, int], series: str
+) -> None:
+    typed = [TypedSpan(start, end, "GPE") for start, end in spans]
+    start, end = coordinated_span(TypedSpan(*best, "GPE"), typed, text)
+    assert text[start:end] == series
