@@ -39,6 +39,7 @@ __all__ = [
     "counted_terms",
     "counted_words",
     "counts_asked",
+    "counts_what_follows",
     "date_granularity",
     "days_of_month",
     "defines_subject",
@@ -214,6 +215,13 @@ def counted_quantity(counted: frozenset[str], text: str) -> tuple[int, int] | No
         if any(_stem(word) in counted for word in re.findall(r"\w+", match.group(1))):
             return match.start(), match.start(1)
     return None
+
+
+def counts_what_follows(head: str, following: str) -> bool:
+    """Whether one of the first three words of ``following`` (the text right after a number) is the noun
+    a question counts (:func:`counted_head`): "28 minors" counts what "How many academic minors ...?"
+    asks, "50 academic majors" does not."""
+    return any(_stem(word) == _stem(head) for word in re.findall(r"\w+", following)[:3])
 
 
 def counts_asked(counted: frozenset[str], text: str) -> float:

@@ -16,8 +16,10 @@ from rag.agreement import (
     asked_subject,
     asks_about_speech,
     conflicting_day,
+    counted_head,
     counted_quantity,
     counted_terms,
+    counts_what_follows,
     date_granularity,
     defines_subject,
     has_granularity,
@@ -673,7 +675,9 @@ class AnswerComposer:
             if len(m.group(0)) > 3 and m.group(0).casefold() in asked
         ] or [sentence.start]
 
-        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, int, int]:
+        head = counted_head(question) if answer_type is AnswerType.QUANTITY else None
+
+        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, bool, int, int]:
             outside, span = item
             # For "who": a person before a body (the person the question names is gone already); for a
             # country, state or facility question: a place of that kind before any other.
@@ -682,7 +686,9 @@ class AnswerComposer:
                 answer_type, found, span.label
             )
             near = min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
-            return outside, unlikely, _label_rank(answer_type, span.label), near
+            # "How many minors ...?": a number followed by what is counted, before any other number.
+            uncounted = head is not None and not counts_what_follows(head, text[span.end : span.end + 40])
+            return outside, unlikely, uncounted, _label_rank(answer_type, span.label), near
 
         _, best = min(candidates, key=distance)
         start, end = best.start, best.end

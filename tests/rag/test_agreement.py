@@ -12,6 +12,7 @@ from rag.agreement import (
     counted_terms,
     counted_words,
     counts_asked,
+    counts_what_follows,
     date_granularity,
     days_of_month,
     defines_subject,
@@ -277,3 +278,17 @@ def test_a_name_that_is_the_source_of_the_sentences_words_is_a_reported_speaker(
 )
 def test_a_question_asks_about_speech_when_it_asks_who_said_something(question: str, expected: bool) -> None:
     assert asks_about_speech(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("head", "following", "counts"),
+    [
+        ("minors", " minors.", True),
+        ("minors", " academic majors and 28 minors.", False),
+        ("countries", " different countries", True),
+        ("children", " of the children", True),
+        ("children", ", officials said", False),
+    ],
+)
+def test_counts_what_follows_reads_the_three_words_after_a_number(head: str, following: str, counts: bool) -> None:
+    assert counts_what_follows(head, following) is counts

@@ -557,3 +557,13 @@ def test_coordinated_span_joins_a_series_only_when_and_joins_it(
     typed = [TypedSpan(start, end, "GPE") for start, end in spans]
     start, end = coordinated_span(TypedSpan(*best, "GPE"), typed, text)
     assert text[start:end] == series
+
+
+def test_a_how_many_short_answer_is_the_number_before_what_is_counted(tmp_path: Path) -> None:
+    sentence = "The college grants degrees in 50 academic majors and 28 minors."
+    pipeline, best = tagged_article(tmp_path, sentence, {"50": "CARDINAL", "28": "CARDINAL"})
+    answer = pipeline.composer.compose("How many academic minors does the college grant?", [best])
+    # "50" stands right before "academic", a word of the question; "28" before the noun it counts.
+    assert answer.short_answer is not None and answer.short_answer.text == "28"
+    majors = pipeline.composer.compose("How many academic majors does the college grant?", [best])
+    assert majors.short_answer is not None and majors.short_answer.text == "50"
