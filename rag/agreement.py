@@ -43,6 +43,7 @@ __all__ = [
     "date_granularity",
     "days_of_month",
     "defines_subject",
+    "granularity_span",
     "has_granularity",
     "numbered_members",
     "ordinal_agreement",
@@ -260,6 +261,13 @@ def has_granularity(granularity: str | None, text: str, asked: frozenset[str]) -
         return 0.0
     found = (m.group(0) for m in _GRANULARITY_FOUND[granularity].finditer(text.casefold()))
     return 1.0 if any(word not in asked for word in found) else 0.0
+
+
+def granularity_span(granularity: str, text: str) -> tuple[int, int] | None:
+    """Where in ``text`` its first date of ``granularity`` stands ("2009" in "March 2009" for a year,
+    "May" in "May of this year" for a month), as (start, end) offsets into ``text``; None if nowhere."""
+    match = re.search(_GRANULARITY_FOUND[granularity].pattern, text, re.IGNORECASE)
+    return None if match is None else (match.start(), match.end())
 
 
 _MONTH_NUMBER = {name: number for number, name in enumerate(_MONTHS.split("|"), start=1)}

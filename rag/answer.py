@@ -22,6 +22,7 @@ from rag.agreement import (
     counts_what_follows,
     date_granularity,
     defines_subject,
+    granularity_span,
     has_granularity,
     numbered_members,
     ordinals,
@@ -676,6 +677,7 @@ class AnswerComposer:
         ] or [sentence.start]
 
         head = counted_head(question) if answer_type is AnswerType.QUANTITY else None
+        granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
 
         def distance(item: tuple[bool, Any]) -> tuple[bool, bool, bool, int, int]:
             outside, span = item
@@ -688,11 +690,17 @@ class AnswerComposer:
             near = min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
             # "How many minors ...?": a number followed by what is counted, before any other number.
             uncounted = head is not None and not counts_what_follows(head, text[span.end : span.end + 40])
+            # "In what year ...?": a date that names a year before "a year later" or "the 21st".
+            uncounted = uncounted or (granularity is not None and granularity_span(granularity, found) is None)
             return outside, unlikely, uncounted, _label_rank(answer_type, span.label), near
 
         _, best = min(candidates, key=distance)
         start, end = best.start, best.end
-        if not _ASKS_FOR_ONE.search(question):
+        precise = granularity_span(granularity, text[start:end]) if granularity in ("year", "month") else None
+        if precise is not None:
+            # Only what was asked: "2009" of "March 2009", "May" of "May of this year".
+            start, end = start + precise[0], start + precise[1]
+        elif not _ASKS_FOR_ONE.search(question):
             start, end = coordinated_span(best, [span for _, span in candidates], text)
         return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
 

@@ -16,6 +16,7 @@ from rag.agreement import (
     date_granularity,
     days_of_month,
     defines_subject,
+    granularity_span,
     has_granularity,
     numbered_members,
     ordinal_agreement,
@@ -292,3 +293,18 @@ def test_a_question_asks_about_speech_when_it_asks_who_said_something(question: 
 )
 def test_counts_what_follows_reads_the_three_words_after_a_number(head: str, following: str, counts: bool) -> None:
     assert counts_what_follows(head, following) is counts
+
+
+@pytest.mark.parametrize(
+    ("granularity", "text", "found"),
+    [
+        ("year", "March 2009", "2009"),
+        ("year", "the 1906 season", "1906"),
+        ("month", "May of this year", "May"),
+        ("year", "a year later", None),
+        ("month", "in the spring", None),
+    ],
+)
+def test_granularity_span_finds_the_asked_part_of_a_date(granularity: str, text: str, found: str | None) -> None:
+    span = granularity_span(granularity, text)
+    assert (None if span is None else text[span[0] : span[1]]) == found

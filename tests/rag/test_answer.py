@@ -567,3 +567,30 @@ def test_a_how_many_short_answer_is_the_number_before_what_is_counted(tmp_path: 
     assert answer.short_answer is not None and answer.short_answer.text == "28"
     majors = pipeline.composer.compose("How many academic majors does the college grant?", [best])
     assert majors.short_answer is not None and majors.short_answer.text == "50"
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("In what year did the gallery of Japanese art open?", "1986"),
+        ("In which month did the gallery of Japanese art open?", "December"),
+        ("When did the gallery of Japanese art open?", "December 1986"),
+    ],
+)
+def test_a_date_short_answer_is_as_precise_as_the_question_asks(tmp_path: Path, question: str, short: str) -> None:
+    sentence = "The gallery of Japanese art opened in December 1986, a year later than planned."
+    labels = {"December 1986": "DATE", "a year later": "DATE"}
+    pipeline, best = tagged_article(tmp_path, sentence, labels)
+    answer = pipeline.composer.compose(question, [best])
+    assert answer.short_answer is not None and answer.short_answer.text == short
+    document = pipeline.store.documents[answer.short_answer.doc_id].text
+    assert document[answer.short_answer.start : answer.short_answer.end] == short
+
+
+def test_a_year_question_prefers_a_date_that_names_a_year(tmp_path: Path) -> None:
+    sentence = "Willard died a year later than his predecessor, in 1804."
+    labels = {"a year later": "DATE", "1804": "DATE"}
+    pipeline, best = tagged_article(tmp_path, sentence, labels)
+    # "a year later" stands nearest "died"; it names no year.
+    answer = pipeline.composer.compose("In what year did Willard die?", [best])
+    assert answer.short_answer is not None and answer.short_answer.text == "1804"
