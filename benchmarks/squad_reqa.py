@@ -429,17 +429,20 @@ def short_answers(
     vectors: np.ndarray,
     judge: Judge,
     span_rows: Sequence[set[int]],
-) -> ResultTable:
+) -> tuple[ResultTable, ResultTable]:
     """hit@1 of the first cited span as the composer cites it (the top sentence plus a completing
     neighbour) and short-answer exact match / F1 against SQuAD's gold answers (SQuAD normalisation;
-    no short answer scores 0)."""
+    no short answer scores 0); and the short answer by the question's answer type."""
     composer = AnswerComposer(store, retriever._sentence_vectors)
     sentence_hit = span_hit = given = exact = f1_sum = 0.0
+    by_type: dict[str, list[float]] = {}  # answer type -> questions, given, exact, F1 sum
     for index, question in track(enumerate(questions), len(questions), "short answers"):
+        answer_type, asked = classify_question(question.text), question_words(question.text)
+        counts = by_type.setdefault(answer_type.value, [0.0, 0.0, 0.0, 0.0])
+        counts[0] += 1
         ranking = rank(index, question, vectors[index])
         if not ranking:
             continue
-        answer_type, asked = classify_question(question.text), question_words(question.text)
         # As the composer does: a factoid question cites the best typed sentence of the top few first.
         candidates = [ScoredSentence(r, store.sentences[r], -float(i), 0.0, 0.0, 0.0) for i, r in enumerate(ranking)]
         row = composer.typed_first(question.text, candidates, answer_type, composer.params)[0].row
@@ -448,9 +451,14 @@ def short_answers(
         span_hit += any(r in span_rows[index] for r in range(first, last + 1))
         short = composer.short_answer(first, last, row, answer_type, asked, question.text)
         if short is not None:
+            matched = any(normalize_answer(short.text) == normalize_answer(a) for a in question.answers)
+            overlap = max(token_f1(short.text, a) for a in question.answers)
             given += 1
-            exact += any(normalize_answer(short.text) == normalize_answer(a) for a in question.answers)
-            f1_sum += max(token_f1(short.text, a) for a in question.answers)
+            exact += matched
+            f1_sum += overlap
+            counts[1] += 1
+            counts[2] += matched
+            counts[3] += overlap
     n = len(questions) or 1
     table = ResultTable(["measure", "value"])
     table.add("hit@1 span, first cited sentence (typed sentence first)", f"{sentence_hit / n:.3f}")
@@ -458,7 +466,12 @@ def short_answers(
     table.add("short answer given", f"{given / n:.3f}")
     table.add("short answer exact match (all questions)", f"{exact / n:.3f}")
     table.add("short answer F1 (all questions)", f"{f1_sum / n:.3f}")
-    return table
+    types = ResultTable(["answer type", "questions", "short answer given", "exact match", "F1"])
+    for name, (count, typed_given, typed_exact, typed_f1) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
+        types.add(
+            name, f"{count:.0f}", f"{typed_given / count:.3f}", f"{typed_exact / count:.3f}", f"{typed_f1 / count:.3f}"
+        )
+    return table, types
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -676,8 +689,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock.lap("ranking")
 
     table.print(f"SQuAD v1.1 dev ReQA, {len(questions)} questions, {len(store.sentences)} candidate sentences")
-    answers = short_answers(store, retriever, runner.ranker(variants[0]), questions, query_vectors, judge, span_rows)
+    answers, answer_types = short_answers(
+        store, retriever, runner.ranker(variants[0]), questions, query_vectors, judge, span_rows
+    )
     answers.print("Shipped pipeline: the cited span (with its completing neighbour) and the short answer")
+    answer_types.print("Short answers by the question's answer type (exact match and F1 over the type's questions)")
     clock.lap("short answers")
     print(f"share of questions whose gold span lies inside one segmented sentence (span ceiling): {ceiling:.3f}")
     print(
@@ -689,6 +705,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         body = _docs_body(args, argv, store, questions, len(corpus.questions), ceiling, table, clock, chunking)
         body += "\nThe shipped pipeline's first cited span and short answer on the same questions:\n\n"
         body += answers.markdown() + "\n"
+        body += "\nBy the question's answer type (exact match and F1 over all the type's questions):\n\n"
+        body += answer_types.markdown() + "\n"
         print(f"wrote section '{DOCS_HEADING}' of {update_docs_section(DOCS_HEADING, body)}")
     return 0
 
