@@ -277,6 +277,14 @@ def _label_rank(answer_type: AnswerType, label: str) -> int:
     return 0 if label != "NAME" else 1
 
 
+def _asked_around(text: str, span: TypedSpan, start: int, end: int, asked: frozenset[str], reach: int = 40) -> int:
+    """How many of the question's words (longer than three letters) stand within ``reach`` characters of
+    ``span`` inside ``start..end``: "Salvation Army Founder William Booth" answers "Who is the founder of the
+    Salvation Army?" before a name that is only nearest one of its words."""
+    around = text[max(start, span.start - reach) : span.start] + " " + text[span.end : min(end, span.end + reach)]
+    return len({w.casefold() for w in re.findall(r"\w+", around) if len(w) > 3 and w.casefold() in asked})
+
+
 # "When was it first banned?", "the only ...": one member of a series is asked for, not the series.
 _ASKS_FOR_ONE = re.compile(r"\b(?:first|last|only|one)\b", re.I)
 _SERIES_COMMA = re.compile(r",\s+")
@@ -679,7 +687,7 @@ class AnswerComposer:
         head = counted_head(question) if answer_type is AnswerType.QUANTITY else None
         granularity = date_granularity(question) if answer_type is AnswerType.DATE else None
 
-        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, bool, int, int]:
+        def distance(item: tuple[bool, Any]) -> tuple[bool, bool, bool, int, int, int]:
             outside, span = item
             # For "who": a person before a body (the person the question names is gone already); for a
             # country, state or facility question: a place of that kind before any other.
@@ -692,7 +700,8 @@ class AnswerComposer:
             uncounted = head is not None and not counts_what_follows(head, text[span.end : span.end + 40])
             # "In what year ...?": a date that names a year before "a year later" or "the 21st".
             uncounted = uncounted or (granularity is not None and granularity_span(granularity, found) is None)
-            return outside, unlikely, uncounted, _label_rank(answer_type, span.label), near
+            around = _asked_around(text, span, sentence.start, sentence.end, asked)
+            return outside, unlikely, uncounted, _label_rank(answer_type, span.label), -around, near
 
         _, best = min(candidates, key=distance)
         start, end = best.start, best.end

@@ -594,3 +594,15 @@ def test_a_year_question_prefers_a_date_that_names_a_year(tmp_path: Path) -> Non
     # "a year later" stands nearest "died"; it names no year.
     answer = pipeline.composer.compose("In what year did Willard die?", [best])
     assert answer.short_answer is not None and answer.short_answer.text == "1804"
+
+
+def test_a_short_answer_stands_among_the_question_words_not_only_next_to_one(tmp_path: Path) -> None:
+    sentence = (
+        "In 2014 the university enrolled 5,792 students in the College, 3,468 students in its four graduate "
+        "divisions and 5,984 students in its professional schools."
+    )
+    labels = {"2014": "DATE", "5,792": "CARDINAL", "3,468": "CARDINAL", "5,984": "CARDINAL"}
+    pipeline, best = tagged_article(tmp_path, sentence, labels)
+    # Every number stands right before "students"; only 5,984 has "professional schools" beside it too.
+    answer = pipeline.composer.compose("How many students signed up for its professional schools?", [best])
+    assert answer.short_answer is not None and answer.short_answer.text == "5,984"
