@@ -10,6 +10,7 @@ import pytest
 from rag.answer import (
     ABSTAIN_MESSAGE,
     SEED_PASSAGES,
+    Answer,
     AnswerComposer,
     ComposerParams,
     coordinated_span,
@@ -512,17 +513,26 @@ def tagged_article(tmp_path: Path, sentence: str, labels: dict[str, str]) -> tup
     return pipeline, ScoredSentence(row, pipeline.store.sentences[row], 0.9, 0.5, 1.0, 1.0)
 
 
+def short_text(pipeline: QAPipeline, answer: Answer) -> str | None:
+    """The answer's short answer, after checking that its offsets cite exactly that text."""
+    if answer.short_answer is None:
+        return None
+    document = pipeline.store.documents[answer.short_answer.doc_id].text
+    assert document[answer.short_answer.start : answer.short_answer.end] == answer.short_answer.text
+    return answer.short_answer.text
+
+
 def test_a_who_short_answer_prefers_an_entity_tagged_as_a_person(tmp_path: Path) -> None:
     sentence = "President Charles W. Eliot, long after the American Civil War ended, transformed the college."
     labels = {"the American Civil War": "ORG", "Charles W. Eliot": "PERSON"}
     pipeline, best = tagged_article(tmp_path, sentence, labels)
     answer = pipeline.composer.compose("Who transformed the college?", [best])
     # The body sits nearer the question's words; the tagged person still answers "who".
-    assert answer.short_answer is not None and answer.short_answer.text == "Charles W. Eliot"
+    assert short_text(pipeline, answer) == "Charles W. Eliot"
     # With no person tagged, a body may still answer (the small model tags unfamiliar names as ORG).
     pipeline, best = tagged_article(tmp_path / "untagged", sentence, {"the American Civil War": "ORG"})
     answer = pipeline.composer.compose("Who transformed the college?", [best])
-    assert answer.short_answer is not None and answer.short_answer.text == "the American Civil War"
+    assert short_text(pipeline, answer) == "the American Civil War"
 
 
 @pytest.mark.parametrize(
@@ -536,10 +546,7 @@ def test_a_short_answer_is_the_whole_series_of_names_joined_by_and(tmp_path: Pat
     sentence = "In 1886 Tesla partnered with Robert Lane and Benjamin Vail, who agreed to finance him."
     labels = {"Tesla": "PERSON", "Robert Lane": "PERSON", "Benjamin Vail": "PERSON", "1886": "DATE"}
     pipeline, best = tagged_article(tmp_path, sentence, labels)
-    answer = pipeline.composer.compose(question, [best])
-    assert answer.short_answer is not None and answer.short_answer.text == short
-    document = pipeline.store.documents[answer.short_answer.doc_id].text
-    assert document[answer.short_answer.start : answer.short_answer.end] == short
+    assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
 
 
 @pytest.mark.parametrize(
@@ -564,9 +571,9 @@ def test_a_how_many_short_answer_is_the_number_before_what_is_counted(tmp_path: 
     pipeline, best = tagged_article(tmp_path, sentence, {"50": "CARDINAL", "28": "CARDINAL"})
     answer = pipeline.composer.compose("How many academic minors does the college grant?", [best])
     # "50" stands right before "academic", a word of the question; "28" before the noun it counts.
-    assert answer.short_answer is not None and answer.short_answer.text == "28"
+    assert short_text(pipeline, answer) == "28"
     majors = pipeline.composer.compose("How many academic majors does the college grant?", [best])
-    assert majors.short_answer is not None and majors.short_answer.text == "50"
+    assert short_text(pipeline, majors) == "50"
 
 
 @pytest.mark.parametrize(
@@ -581,10 +588,7 @@ def test_a_date_short_answer_is_as_precise_as_the_question_asks(tmp_path: Path, 
     sentence = "The gallery of Japanese art opened in December 1986, a year later than planned."
     labels = {"December 1986": "DATE", "a year later": "DATE"}
     pipeline, best = tagged_article(tmp_path, sentence, labels)
-    answer = pipeline.composer.compose(question, [best])
-    assert answer.short_answer is not None and answer.short_answer.text == short
-    document = pipeline.store.documents[answer.short_answer.doc_id].text
-    assert document[answer.short_answer.start : answer.short_answer.end] == short
+    assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
 
 
 def test_a_year_question_prefers_a_date_that_names_a_year(tmp_path: Path) -> None:
@@ -593,7 +597,7 @@ def test_a_year_question_prefers_a_date_that_names_a_year(tmp_path: Path) -> Non
     pipeline, best = tagged_article(tmp_path, sentence, labels)
     # "a year later" stands nearest "died"; it names no year.
     answer = pipeline.composer.compose("In what year did Willard die?", [best])
-    assert answer.short_answer is not None and answer.short_answer.text == "1804"
+    assert short_text(pipeline, answer) == "1804"
 
 
 def test_a_short_answer_stands_among_the_question_words_not_only_next_to_one(tmp_path: Path) -> None:
@@ -605,4 +609,4 @@ def test_a_short_answer_stands_among_the_question_words_not_only_next_to_one(tmp
     pipeline, best = tagged_article(tmp_path, sentence, labels)
     # Every number stands right before "students"; only 5,984 has "professional schools" beside it too.
     answer = pipeline.composer.compose("How many students signed up for its professional schools?", [best])
-    assert answer.short_answer is not None and answer.short_answer.text == "5,984"
+    assert short_text(pipeline, answer) == "5,984"
