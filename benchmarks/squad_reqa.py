@@ -39,7 +39,7 @@ from benchmarks.common import (
     utc_date,
 )
 from rag.answer import AnswerComposer
-from rag.answer_types import classify_question, question_words
+from rag.answer_types import FACTOID, classify_question, question_words
 from rag.chunking import ChunkingParams, passages_of, sentences_of
 from rag.config import Settings
 from rag.documents import Block, Document
@@ -434,7 +434,7 @@ def short_answers(
     neighbour) and short-answer exact match / F1 against SQuAD's gold answers (SQuAD normalisation;
     no short answer scores 0); and the short answer by the question's answer type."""
     composer = AnswerComposer(store, retriever._sentence_vectors)
-    sentence_hit = span_hit = given = exact = f1_sum = 0.0
+    sentence_hit = span_hit = given = exact = f1_sum = untyped = untyped_hit = 0.0
     by_type: dict[str, list[float]] = {}  # answer type -> questions, given, exact, F1 sum
     for index, question in track(enumerate(questions), len(questions), "short answers"):
         answer_type, asked = classify_question(question.text), question_words(question.text)
@@ -450,6 +450,10 @@ def short_answers(
         sentence_hit += row in span_rows[index]
         span_hit += any(r in span_rows[index] for r in range(first, last + 1))
         short = composer.short_answer(first, last, row, answer_type, asked, question.text)
+        if short is None and answer_type in FACTOID:
+            # `POST /ask` abstains on these (RAG_REQUIRE_ANSWER_TYPE), unless the span names only a quoted source.
+            untyped += 1
+            untyped_hit += any(r in span_rows[index] for r in range(first, last + 1))
         if short is not None:
             matched = any(normalize_answer(short.text) == normalize_answer(a) for a in question.answers)
             overlap = max(token_f1(short.text, a) for a in question.answers)
@@ -466,6 +470,8 @@ def short_answers(
     table.add("short answer given", f"{given / n:.3f}")
     table.add("short answer exact match (all questions)", f"{exact / n:.3f}")
     table.add("short answer F1 (all questions)", f"{f1_sum / n:.3f}")
+    table.add("factoid question, no short answer: abstained on by the answer-type rule", f"{untyped / n:.3f}")
+    table.add("... of which the cited span holds the answer", f"{untyped_hit / n:.3f}")
     types = ResultTable(["answer type", "questions", "short answer given", "exact match", "F1"])
     for name, (count, typed_given, typed_exact, typed_f1) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
         types.add(
