@@ -135,6 +135,9 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     ),
     # Last, so that any narrower "which ..." rule matching at the same place wins.
     (re.compile(r"\bwhich (?!(?:of|one|ones|is|are|was|were)\b)\w+"), AnswerType.ENTITY),
+    # A "what" or "which" no rule above types asks for a description: a later "when", "where" or "who" only opens
+    # a clause ("What did the Church do when Luther refused ...?", "What was the first Doctor Who show ...?").
+    (re.compile(r"\b(?:what|which)\b"), AnswerType.DESCRIPTION),
 )
 
 _REASON_CUES = re.compile(

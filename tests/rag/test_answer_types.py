@@ -48,6 +48,13 @@ from rag.places import is_country, is_state
         ("Which areas were flooded?", AnswerType.ENTITY),  # places may answer: not a kind of thing
         ("Are civilians part of the negotiations?", AnswerType.YES_NO),
         ("What is the current status of the exchange?", AnswerType.DESCRIPTION),
+        # A later "when", "where" or "who" opens a clause; the "what" before it is what is asked.
+        ("What did the Church do when Luther refused to retract?", AnswerType.DESCRIPTION),
+        ("What was the first Doctor Who show the channel ran?", AnswerType.DESCRIPTION),
+        ("What is the region where protestants are concentrated?", AnswerType.DESCRIPTION),
+        ("In what year was the first Doctor Who audiobook released?", AnswerType.DATE),
+        ("Which team did he play for when he was in the final?", AnswerType.ORGANISATION),
+        ("Who did what when the talks began?", AnswerType.PERSON),
     ],
 )
 def test_classify_question(question: str, expected: AnswerType) -> None:
