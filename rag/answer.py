@@ -279,8 +279,8 @@ def _label_rank(answer_type: AnswerType, label: str) -> int:
 
 def _asked_around(text: str, span: TypedSpan, start: int, end: int, asked: frozenset[str], reach: int = 40) -> int:
     """How many of the question's words (longer than three letters) stand within ``reach`` characters of
-    ``span`` inside ``start..end``: "Salvation Army Founder William Booth" answers "Who is the founder of the
-    Salvation Army?" before a name that is only nearest one of its words."""
+    ``span`` inside ``start..end``: "5,984 students in its professional schools" answers "How many students
+    signed up for its professional schools?" before "5,792 students", which is only as near "students"."""
     around = text[max(start, span.start - reach) : span.start] + " " + text[span.end : min(end, span.end + reach)]
     return len({w.casefold() for w in re.findall(r"\w+", around) if len(w) > 3 and w.casefold() in asked})
 
@@ -697,11 +697,11 @@ class AnswerComposer:
             )
             near = min(min(abs(span.start - a), abs(span.end - a)) for a in anchors)
             # "How many minors ...?": a number followed by what is counted, before any other number.
-            uncounted = head is not None and not counts_what_follows(head, text[span.end : span.end + 40])
+            imprecise = head is not None and not counts_what_follows(head, text[span.end : span.end + 40])
             # "In what year ...?": a date that names a year before "a year later" or "the 21st".
-            uncounted = uncounted or (granularity is not None and granularity_span(granularity, found) is None)
+            imprecise = imprecise or (granularity is not None and granularity_span(granularity, found) is None)
             around = _asked_around(text, span, sentence.start, sentence.end, asked)
-            return outside, unlikely, uncounted, _label_rank(answer_type, span.label), -around, near
+            return outside, unlikely, imprecise, _label_rank(answer_type, span.label), -around, near
 
         _, best = min(candidates, key=distance)
         start, end = best.start, best.end
