@@ -239,12 +239,14 @@ _GRANULARITY_ASKED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("month", re.compile(r"\b(?:what|which) month\b")),
     ("decade", re.compile(r"\b(?:what|which) (?:decade|century)\b")),
 )
+# Case-insensitive: has_granularity reads case-folded text, granularity_span the text itself.
 _GRANULARITY_FOUND: dict[str, re.Pattern[str]] = {
-    "weekday": re.compile(rf"\b(?:{_WEEKDAYS})\b"),
+    "weekday": re.compile(rf"\b(?:{_WEEKDAYS})\b", re.I),
     "year": re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b"),
-    "month": re.compile(rf"\b(?:{_MONTHS})\b"),
+    "month": re.compile(rf"\b(?:{_MONTHS})\b", re.I),
     "decade": re.compile(
-        r"\b(?:1[0-9]{2}0s|20[0-9]0s|\w+(?:th|st|nd|rd) century|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b"
+        r"\b(?:1[0-9]{2}0s|20[0-9]0s|\w+(?:th|st|nd|rd) century|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b",
+        re.I,
     ),
 }
 
@@ -266,7 +268,7 @@ def has_granularity(granularity: str | None, text: str, asked: frozenset[str]) -
 def granularity_span(granularity: str, text: str) -> tuple[int, int] | None:
     """Where in ``text`` its first date of ``granularity`` stands ("2009" in "March 2009" for a year,
     "May" in "May of this year" for a month), as (start, end) offsets into ``text``; None if nowhere."""
-    match = re.search(_GRANULARITY_FOUND[granularity].pattern, text, re.IGNORECASE)
+    match = _GRANULARITY_FOUND[granularity].search(text)
     return None if match is None else (match.start(), match.end())
 
 
