@@ -71,7 +71,9 @@ _PERSON_NOUNS = (
     "person|people|man|woman|official|officials|president|minister|leader|spokesman|spokeswoman|spokesperson|"
     "commissioner|chief|head|director|general|commander|envoy|negotiator|ambassador|journalist|author|actor|"
     "actress|singer|player|coach|ceo|founder|chairman|secretary|senator|governor|mayor|king|queen|prince|"
-    "judge|lawyer|scientist|artist|writer|member|representative|advisor|adviser|aide|politician|candidate|winner"
+    "judge|lawyer|scientist|artist|writer|member|representative|advisor|adviser|aide|politician|candidate|winner|"
+    "novelist|poet|painter|composer|architect|inventor|physicist|chemist|philosopher|historian|economist|explorer|"
+    "emperor|pope|bishop|priest|saint|monarch|ruler|skateboarder|athlete|musician|mathematician|astronomer"
 )
 _ORG_NOUNS = (
     "organi[sz]ation|company|agency|group|party|team|firm|institution|body|union|bank|network|"
@@ -126,7 +128,10 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (re.compile(rf"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
     (re.compile(rf"\b(?:which|what) (?:\w+ )?(?:{_ORG_NOUNS})\b"), AnswerType.ORGANISATION),
     (
-        re.compile(rf"\bwho\b|\bwhom\b|\bwhose\b|\b(?:which|what) (?:\w+ )?(?:{_PERSON_NOUNS})\b|\bwhat is the name\b"),
+        re.compile(
+            rf"\bwho\b|\bwhom\b|\bwhose\b|\b(?:which|what) (?:\w+ )?(?:{_PERSON_NOUNS})\b|"
+            rf"\bwhich (?:[\w']+ ){{2}}(?:{_PERSON_NOUNS})\b|\bwhat is the name\b"
+        ),
         AnswerType.PERSON,
     ),
     (
@@ -152,10 +157,16 @@ _ORGANISATION_WORDS = re.compile(
 )
 
 
+# "What is the name of the desert ...?" asks what "Which desert ...?" asks; the noun after it says for what kind.
+_NAME_OF = re.compile(
+    r"\bwhat (?:is|was|are|were) the (?:\w+ )?names? (?:of|for|given to|associated with) (?:the |a |an )?"
+)
+
+
 def classify_question(question: str) -> AnswerType:
     """The kind of answer ``question`` asks for, by rules on its wording: the rule that matches
     earliest in the question wins ("Who ... when ...?" asks for a person), ties by rule order."""
-    text = " ".join(question.casefold().split())
+    text = _NAME_OF.sub("which ", " ".join(question.casefold().split()))
     found = [(m.start(), order, t) for order, (p, t) in enumerate(_RULES) if (m := p.search(text)) is not None]
     return min(found)[2] if found else AnswerType.DESCRIPTION
 

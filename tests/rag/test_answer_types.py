@@ -55,6 +55,15 @@ from rag.places import is_country, is_state
         ("In what year was the first Doctor Who audiobook released?", AnswerType.DATE),
         ("Which team did he play for when he was in the final?", AnswerType.ORGANISATION),
         ("Who did what when the talks began?", AnswerType.PERSON),
+        # "What is the name of the X ...?" asks what "Which X ...?" asks: the noun says the kind.
+        ("What is the name of the state the region extends into?", AnswerType.STATE),
+        ("What was the name of the company the businessmen financed?", AnswerType.ORGANISATION),
+        ("What is the name of the desert near the border?", AnswerType.ENTITY),
+        ("What is the name of the Turkish intelligence chief Umerov met?", AnswerType.PERSON),
+        ("What is the name of Russia's defence minister?", AnswerType.PERSON),
+        ("What is another name for the exchange format?", AnswerType.DESCRIPTION),
+        ("Which German architect designed the museum?", AnswerType.PERSON),
+        ("What did Kremlin spokesman Dmitry Peskov say?", AnswerType.DESCRIPTION),
     ],
 )
 def test_classify_question(question: str, expected: AnswerType) -> None:
