@@ -20,6 +20,10 @@
   ("According to Umerov, the framework was brokered with Turkish mediation"): :func:`reported_speaker`
   tells whether a name stands as the source of the sentence's words, :func:`asks_about_speech` whether the
   question asks who said something, when the source is the answer.
+- **Who does what the question asks.** "Who inspects the building?" is answered by "the municipal building
+  inspector" in "..., the municipal building inspector inspects the building ...", though no name is there:
+  :func:`asked_predicate` reads the verb and the words after it that a "Who <verb> ...?" question asks
+  about, :func:`predicate_subject` finds the phrase doing it in a sentence.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -31,6 +35,7 @@ import re
 
 __all__ = [
     "LAST",
+    "asked_predicate",
     "asked_subject",
     "asks_about_speech",
     "conflicting_day",
@@ -48,6 +53,7 @@ __all__ = [
     "numbered_members",
     "ordinal_agreement",
     "ordinals",
+    "predicate_subject",
     "reported_speaker",
 ]
 
@@ -357,3 +363,89 @@ def reported_speaker(sentence: str, start: int, end: int) -> bool:
     verb = _SOURCE_AFTER.match(sentence[end:])
     # "Umerov said he had held consultations": the speaker is also who the reported clause is about.
     return verb is not None and not _SELF_REPORT.match(sentence[end + verb.end() :])
+
+
+# "Who <verb> ...?", after an optional opening phrase ("In most contracts, who acts as ...?").
+_WHO_DOES = re.compile(r"^(?:[^,?]*,\s*)?who\s+([a-z]+)\b([^?]*)")
+# Auxiliaries and copulas: "Who is ...?", "Who did Tesla refuse ...?" ask about something other than a doer.
+_NOT_ACTION = frozenset(
+    "is are was were be been being do does did will would can could should shall may might must".split()
+)
+_FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with as and or but not no its it their his her this that these those "
+    "into onto over under than then so such also".split()
+)
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013\"\u201c\u201d]|\s-\s")
+_NOT_SUBJECT = frozenset("he she they it this that these those we i you who which what there here one".split())
+MAX_SUBJECT_WORDS = 10
+_PREDICATE_REACH = 6
+
+
+def asked_predicate(question: str) -> tuple[str, tuple[str, ...]] | None:
+    """The verb a "Who <verb> ...?" question asks about and the content words that follow it ("acts",
+    ("project", "coordinator") in "Who acts as the project coordinator?"), or None for another question."""
+    match = _WHO_DOES.match(" ".join(question.casefold().split()))
+    if match is None or match.group(1) in _NOT_ACTION:
+        return None
+    following = tuple(w for w in re.findall(r"[a-z0-9]+", match.group(2)) if w not in _FUNCTION_WORDS)
+    return match.group(1), following
+
+
+_VERB_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing", "ies", "y", "e"})
+# An auxiliary before the verb makes the words before it not its doer ("Equilibrium was first described").
+_AUXILIARY_BEFORE = _NOT_ACTION | {"has", "have", "had", "to"}
+_SERIES_ITEM_WORDS = 4
+
+
+def _same_verb(asked: str, word: str) -> bool:
+    """Whether two words are forms of one verb ("applies" and "apply", "acts" and "act"; not "inspects"
+    and "inspector")."""
+    common = 0
+    for a, b in zip(asked, word, strict=False):
+        if a != b:
+            break
+        common += 1
+    return common >= 3 and asked[common:] in _VERB_ENDINGS and word[common:] in _VERB_ENDINGS
+
+
+def _series_start(sentence: str, clause_start: int) -> int:
+    """Where a series ending at ``clause_start`` ("Opposition politicians, human rights groups, and ...")
+    begins: back over the short comma-separated items before it."""
+    start = clause_start
+    while start > 0 and sentence[start - 1] == ",":
+        item_start = sentence.rfind(",", 0, start - 1) + 1
+        item = sentence[item_start : start - 1]
+        if _CLAUSE_BREAK.search(item) or len(item.split()) > _SERIES_ITEM_WORDS:
+            break
+        start = item_start
+    return start
+
+
+def predicate_subject(predicate: tuple[str, tuple[str, ...]], sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the phrase that does what the question asks: the words before the asked
+    verb, back to the start of its clause, when the question's next content word follows the verb within a
+    few words ("the owner of the property" in "Often, the owner of the property acts as laborer ...").
+    None when no clause of the sentence states it, or its subject is a pronoun or too long to be a name."""
+    verb, following = predicate
+    words = list(re.finditer(r"[\w'’-]+", sentence))
+    for position, word in enumerate(words):
+        if position == 0 or not _same_verb(verb, word.group(0).casefold()):
+            continue
+        after = {w.group(0).casefold() for w in words[position + 1 : position + 1 + _PREDICATE_REACH]}
+        if following and following[0] not in after:
+            continue
+        clause_start = 0
+        for brk in _CLAUSE_BREAK.finditer(sentence, 0, word.start()):
+            clause_start = brk.end()
+        subject = [w for w in words[:position] if w.start() >= clause_start]
+        if subject and subject[0].group(0).casefold() in {"and", "or"}:
+            clause_start = _series_start(sentence, clause_start)
+            subject = [w for w in words[:position] if w.start() >= clause_start]
+        if not subject or len(subject) > MAX_SUBJECT_WORDS or subject[0].group(0).casefold() in _NOT_SUBJECT:
+            continue
+        if subject[-1].group(0).casefold() in _AUXILIARY_BEFORE:
+            continue
+        if len(subject) == 1 and subject[0].group(0).casefold() in _FUNCTION_WORDS:
+            continue
+        return subject[0].start(), subject[-1].end()
+    return None

@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.agreement import (
     LAST,
+    asked_predicate,
     asked_subject,
     asks_about_speech,
     conflicting_day,
@@ -26,6 +27,7 @@ from rag.agreement import (
     has_granularity,
     numbered_members,
     ordinals,
+    predicate_subject,
     reported_speaker,
 )
 from rag.answer_types import (
@@ -672,6 +674,8 @@ class AnswerComposer:
             if about_another_day or quoted_source:
                 # A span about another day than the asked one is abstained on, whoever else it quotes.
                 return None, quoted_source and not about_another_day
+            if answer_type is AnswerType.PERSON:
+                return self._predicate_subject(first, last, lead, asked, question), False
             return self._counted_quantity(first, last, answer_type, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
@@ -716,6 +720,26 @@ class AnswerComposer:
         elif not _ASKS_FOR_ONE.search(question):
             start, end = coordinated_span(best, [span for _, span in candidates], text)
         return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
+
+    def _predicate_subject(
+        self, first: int, last: int, lead: int, asked: frozenset[str], question: str
+    ) -> ShortAnswer | None:
+        """For "Who <verb> ...?" with no name in rows ``first..last``: the phrase that does what is asked
+        ("the owner" in "The owner produces a list of requirements"), the lead sentence's first; or None."""
+        predicate = asked_predicate(question)
+        if predicate is None:
+            return None
+        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
+            sentence = self.store.sentences[row]
+            found = predicate_subject(predicate, sentence.text)
+            if found is None:
+                continue
+            start, end = sentence.start + found[0], sentence.start + found[1]
+            text = self.store.documents[sentence.doc_id].text[start:end]
+            if all(w.casefold() in asked for w in re.findall(r"\w+", text)):
+                continue  # only the question's own words
+            return ShortAnswer(text, sentence.doc_id, start, end)
+        return None
 
     def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:
         """For "How many X ...?" with no number in rows ``first..last``: the quantity word right before X

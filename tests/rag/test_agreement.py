@@ -4,6 +4,7 @@ import pytest
 
 from rag.agreement import (
     LAST,
+    asked_predicate,
     asked_subject,
     asks_about_speech,
     conflicting_day,
@@ -21,6 +22,7 @@ from rag.agreement import (
     numbered_members,
     ordinal_agreement,
     ordinals,
+    predicate_subject,
     reported_speaker,
 )
 from rag.answer_types import question_words
@@ -308,3 +310,53 @@ def test_counts_what_follows_reads_the_three_words_after_a_number(head: str, fol
 def test_granularity_span_finds_the_asked_part_of_a_date(granularity: str, text: str, found: str | None) -> None:
     span = granularity_span(granularity, text)
     assert (None if span is None else text[span[0] : span[1]]) == found
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who acts as the project coordinator?", ("acts", ("project", "coordinator"))),
+        ("In most contracts, who applies expertise to a valuation?", ("applies", ("expertise", "valuation"))),
+        ("Who is the president?", None),  # a copula: who is, not who does
+        ("Who did Tesla refuse to see?", None),  # an auxiliary: Tesla is the doer, not whom it asks for
+        ("What did the owner produce?", None),
+    ],
+)
+def test_the_predicate_a_who_question_asks_about(question: str, expected: tuple[str, tuple[str, ...]] | None) -> None:
+    assert asked_predicate(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "subject"),
+    [
+        (
+            "Who acts as laborer for a renovation project?",
+            "Often, the owner of the property acts as laborer for the entire project.",
+            "the owner of the property",
+        ),
+        (
+            "Who applies expertise to a valuation?",
+            "Cost engineers and estimators apply expertise to it.",
+            "Cost engineers and estimators",
+        ),
+        (
+            "Who criticised the security bill?",
+            "Opposition politicians, human rights groups, and nine Western countries criticised the security bill.",
+            "Opposition politicians, human rights groups, and nine Western countries",
+        ),
+        # "inspector" is not a form of "inspects"; the verb after it is.
+        (
+            "Who inspects the building?",
+            "Then the building inspector inspects the building.",
+            "Then the building inspector",
+        ),
+        ("Who described the equilibrium first?", "The equilibrium was described first by Galileo.", None),  # passive
+        ("Who inspects the building?", "He inspects the building.", None),  # a pronoun names nobody
+        ("Who acts as the project coordinator?", "The architect acts as a witness in court.", None),
+    ],
+)
+def test_the_subject_of_the_asked_predicate(question: str, sentence: str, subject: str | None) -> None:
+    predicate = asked_predicate(question)
+    assert predicate is not None
+    found = predicate_subject(predicate, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == subject

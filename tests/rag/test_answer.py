@@ -610,3 +610,14 @@ def test_a_short_answer_stands_among_the_question_words_not_only_next_to_one(tmp
     # Every number stands right before "students"; only 5,984 has "professional schools" beside it too.
     answer = pipeline.composer.compose("How many students signed up for its professional schools?", [best])
     assert short_text(pipeline, answer) == "5,984"
+
+
+def test_a_who_question_with_no_name_in_the_span_is_answered_by_the_doer_of_its_verb(tmp_path: Path) -> None:
+    sentence = "During construction, the municipal building inspector inspects the site periodically."
+    pipeline, best = tagged_article(tmp_path, sentence, {})
+    answer = pipeline.composer.compose("Who inspects the site periodically?", [best])
+    assert not answer.abstained
+    assert short_text(pipeline, answer) == "the municipal building inspector"
+    # A span that does not say who does it is still abstained on for want of a person.
+    unsaid = pipeline.composer.compose("Who approves the site periodically?", [best])
+    assert unsaid.abstained
