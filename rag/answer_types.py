@@ -163,10 +163,18 @@ _NAME_OF = re.compile(
 )
 
 
+# "When a plant is injured, what can become ...?": an opening clause sets the scene; the question follows it.
+_OPENING_CLAUSE = re.compile(
+    r"^(?:when|whenever|if|while|once|after|before|although|since)\b[^,?]*,\s*"
+    r"(?=(?:what|which|who|whom|whose|how|why|where|in what|in which)\b)"
+)
+
+
 def classify_question(question: str) -> AnswerType:
     """The kind of answer ``question`` asks for, by rules on its wording: the rule that matches
     earliest in the question wins ("Who ... when ...?" asks for a person), ties by rule order."""
-    text = _NAME_OF.sub("which ", " ".join(question.casefold().split()))
+    text = _OPENING_CLAUSE.sub("", " ".join(question.casefold().split()))
+    text = _NAME_OF.sub("which ", text)
     found = [(m.start(), order, t) for order, (p, t) in enumerate(_RULES) if (m := p.search(text)) is not None]
     return min(found)[2] if found else AnswerType.DESCRIPTION
 

@@ -64,6 +64,10 @@ from rag.places import is_country, is_state
         ("What is another name for the exchange format?", AnswerType.DESCRIPTION),
         ("Which German architect designed the museum?", AnswerType.PERSON),
         ("What did Kremlin spokesman Dmitry Peskov say?", AnswerType.DESCRIPTION),
+        # An opening "When ..., " or "If ..., " sets the scene; the question word after it is what is asked.
+        ("When a plant is injured, what can become proplastids?", AnswerType.DESCRIPTION),
+        ("If the talks fail, which country will host the next round?", AnswerType.COUNTRY),
+        ("When did the talks fail, and who said so?", AnswerType.DATE),
     ],
 )
 def test_classify_question(question: str, expected: AnswerType) -> None:
