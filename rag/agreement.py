@@ -23,7 +23,10 @@
 - **Who does what the question asks.** "Who inspects the building?" is answered by "the municipal building
   inspector" in "..., the municipal building inspector inspects the building ...", though no name is there:
   :func:`asked_predicate` reads the verb and the words after it that a "Who <verb> ...?" question asks
-  about, :func:`predicate_subject` finds the phrase doing it in a sentence.
+  about, :func:`predicate_subject` finds the phrase doing it in a sentence. "Where are the troops
+  stationed?" is answered by "the kingdom" in "the troops remained stationed in the kingdom":
+  :func:`asked_place_words` reads the words of a "Where ...?" question, :func:`place_after_verb` the
+  place a preposition puts right after one of them in a sentence.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -35,6 +38,7 @@ import re
 
 __all__ = [
     "LAST",
+    "asked_place_words",
     "asked_predicate",
     "asked_subject",
     "asks_about_speech",
@@ -53,6 +57,7 @@ __all__ = [
     "numbered_members",
     "ordinal_agreement",
     "ordinals",
+    "place_after_verb",
     "predicate_subject",
     "reported_speaker",
 ]
@@ -448,4 +453,61 @@ def predicate_subject(predicate: tuple[str, tuple[str, ...]], sentence: str) -> 
         if len(subject) == 1 and subject[0].group(0).casefold() in _FUNCTION_WORDS:
             continue
         return subject[0].start(), subject[-1].end()
+    return None
+
+
+_WHERE_DOES = re.compile(
+    r"^(?:[^,?]*,\s*)?where\s+(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|may|might)"
+    r"\s+([^?]+)"
+)
+_PLACE_PREPOSITIONS = frozenset("in at on to into from near inside within onto throughout across beneath along".split())
+_PLACE_REACH = 3
+_PLACE_END = (
+    frozenset(
+        "which that who whom whose where when while but as since because after before during until unless so "
+        "and or than with by for of to".split()
+    )
+    | _PLACE_PREPOSITIONS
+)
+MAX_PLACE_WORDS = 6
+
+
+def asked_place_words(question: str) -> tuple[str, ...] | None:
+    """The content words of a "Where <auxiliary> ...?" question, in order ("american", "troops", "remain",
+    "stationed") for "Where did American troops remain stationed?"; None for another question."""
+    match = _WHERE_DOES.match(" ".join(question.casefold().split()))
+    if match is None:
+        return None
+    return tuple(w for w in re.findall(r"[a-z0-9]+", match.group(1)) if w not in _FUNCTION_WORDS)
+
+
+def place_after_verb(asked: tuple[str, ...], sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the place a preposition puts right after a word of the question ("the
+    kingdom" in "... remained stationed in the kingdom, ..."), the question's later words tried first (its
+    verb stands after its subject, though a noun of it may place the answer too); None when no such phrase
+    is there."""
+    words = list(re.finditer(r"[\w'’-]+", sentence))
+    for verb in reversed(asked):
+        for position, word in enumerate(words):
+            if not _same_verb(verb, word.group(0).casefold()):
+                continue
+            for at in range(position + 1, min(position + 1 + _PLACE_REACH, len(words))):
+                if words[at].group(0).casefold() not in _PLACE_PREPOSITIONS:
+                    continue
+                if _CLAUSE_BREAK.search(sentence, word.end(), words[at].start()):
+                    break
+                phrase: list[re.Match[str]] = []
+                for following in words[at + 1 :]:
+                    if following.group(0).casefold() in _PLACE_END or _CLAUSE_BREAK.search(
+                        sentence, (phrase[-1] if phrase else words[at]).end(), following.start()
+                    ):
+                        break
+                    phrase.append(following)
+                if (
+                    1 <= len(phrase) <= MAX_PLACE_WORDS
+                    and phrase[0].group(0).casefold() not in _NOT_SUBJECT
+                    and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
+                ):
+                    return phrase[0].start(), phrase[-1].end()
+                break
     return None

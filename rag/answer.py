@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.agreement import (
     LAST,
+    asked_place_words,
     asked_predicate,
     asked_subject,
     asks_about_speech,
@@ -27,6 +28,7 @@ from rag.agreement import (
     has_granularity,
     numbered_members,
     ordinals,
+    place_after_verb,
     predicate_subject,
     reported_speaker,
 )
@@ -674,8 +676,8 @@ class AnswerComposer:
             if about_another_day or quoted_source:
                 # A span about another day than the asked one is abstained on, whoever else it quotes.
                 return None, quoted_source and not about_another_day
-            if answer_type is AnswerType.PERSON:
-                return self._predicate_subject(first, last, lead, asked, question), False
+            if answer_type in (AnswerType.PERSON, AnswerType.PLACE):
+                return self._predicate_phrase(first, last, lead, asked, question, answer_type), False
             return self._counted_quantity(first, last, answer_type, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
@@ -721,17 +723,22 @@ class AnswerComposer:
             start, end = coordinated_span(best, [span for _, span in candidates], text)
         return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
 
-    def _predicate_subject(
-        self, first: int, last: int, lead: int, asked: frozenset[str], question: str
+    def _predicate_phrase(
+        self, first: int, last: int, lead: int, asked: frozenset[str], question: str, answer_type: AnswerType
     ) -> ShortAnswer | None:
-        """For "Who <verb> ...?" with no name in rows ``first..last``: the phrase that does what is asked
-        ("the owner" in "The owner produces a list of requirements"), the lead sentence's first; or None."""
-        predicate = asked_predicate(question)
-        if predicate is None:
+        """For "Who <verb> ...?" or "Where ...?" with no name in rows ``first..last``: the phrase that does
+        what is asked ("the owner" in "The owner produces a list of requirements") or the place it happens
+        ("the kingdom" in "troops remained stationed in the kingdom"), the lead sentence's first; or None."""
+        predicate = asked_predicate(question) if answer_type is AnswerType.PERSON else None
+        place_words = asked_place_words(question) if answer_type is AnswerType.PLACE else None
+        if predicate is None and place_words is None:
             return None
         for row in sorted(range(first, last + 1), key=lambda r: r != lead):
             sentence = self.store.sentences[row]
-            found = predicate_subject(predicate, sentence.text)
+            if predicate is not None:
+                found = predicate_subject(predicate, sentence.text)
+            else:
+                found = place_after_verb(place_words or (), sentence.text)
             if found is None:
                 continue
             start, end = sentence.start + found[0], sentence.start + found[1]

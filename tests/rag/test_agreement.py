@@ -4,6 +4,7 @@ import pytest
 
 from rag.agreement import (
     LAST,
+    asked_place_words,
     asked_predicate,
     asked_subject,
     asks_about_speech,
@@ -22,6 +23,7 @@ from rag.agreement import (
     numbered_members,
     ordinal_agreement,
     ordinals,
+    place_after_verb,
     predicate_subject,
     reported_speaker,
 )
@@ -360,3 +362,46 @@ def test_the_subject_of_the_asked_predicate(question: str, sentence: str, subjec
     assert predicate is not None
     found = predicate_subject(predicate, sentence)
     assert (sentence[found[0] : found[1]] if found else None) == subject
+
+
+def test_the_words_of_a_where_question() -> None:
+    assert asked_place_words("Where did American troops remain stationed?") == (
+        "american",
+        "troops",
+        "remain",
+        "stationed",
+    )
+    assert asked_place_words("When did the troops leave?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "place"),
+    [
+        (
+            "Where did American troops remain stationed after the defeat?",
+            "The problem stayed, since American troops remained stationed in the kingdom, and cooperation grew.",
+            "the kingdom",
+        ),
+        (
+            "Where do Apicomplexans store energy?",
+            "They store energy in starch granules that are located in cells.",
+            "starch granules",
+        ),
+        (
+            "Where does the Rhine flow now?",
+            "It now flows parallel to the canalized Rhine into the lake.",
+            "the canalized Rhine",
+        ),
+        (
+            "Where did he claim he would send energy?",
+            "He wrote in a letter to have sent it.",
+            None,
+        ),  # no verb of the question
+        ("Where is the agreement signed?", "The agreement was signed in a", None),  # no place after the preposition
+    ],
+)
+def test_the_place_a_preposition_puts_after_the_asked_verb(question: str, sentence: str, place: str | None) -> None:
+    words = asked_place_words(question)
+    assert words is not None
+    found = place_after_verb(words, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == place

@@ -621,3 +621,13 @@ def test_a_who_question_with_no_name_in_the_span_is_answered_by_the_doer_of_its_
     # A span that does not say who does it is still abstained on for want of a person.
     unsaid = pipeline.composer.compose("Who approves the site periodically?", [best])
     assert unsaid.abstained
+
+
+def test_a_where_question_with_no_place_named_is_answered_by_the_place_after_its_verb(tmp_path: Path) -> None:
+    sentence = "After the defeat, American troops remained stationed in the kingdom, and cooperation grew."
+    pipeline, best = tagged_article(tmp_path, sentence, {"American": "NORP"})
+    answer = pipeline.composer.compose("Where did American troops remain stationed?", [best])
+    assert not answer.abstained
+    assert short_text(pipeline, answer) == "the kingdom"
+    # No word of the question stands before a place in the span: nothing says where.
+    assert pipeline.composer.compose("Where did the envoys meet?", [best]).abstained
