@@ -41,6 +41,9 @@ class AnswerType(StrEnum):
     """A place asked for as a state or province: a state's or a country's name answers before any other."""
     FACILITY = "facility"
     """A building or site ("Which stadium ...?"): a facility's name answers before the city it stands in."""
+    DURATION = "duration"
+    """A length of time or an age ("How long ...?", "How old ...?"): a date-like span such as "three years"
+    answers, as does a number."""
     REASON = "reason"
     LIST = "list"
     YES_NO = "yes_no"
@@ -53,6 +56,8 @@ class AnswerType(StrEnum):
 LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.QUANTITY: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
     AnswerType.DATE: frozenset({"DATE", "TIME"}),
+    # The small model tags some spans of time as MONEY ("more than 20 million years ago").
+    AnswerType.DURATION: frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL", "MONEY"}),
     # The small spaCy model often tags unfamiliar personal names as ORG, so a person may be either.
     AnswerType.PERSON: frozenset({"PERSON", "ORG", "NAME"}),
     AnswerType.ORGANISATION: frozenset({"ORG", "NORP", "NAME"}),
@@ -88,9 +93,7 @@ _PLACE_NOUNS = (
     "country|countries|city|cities|town|region|state|province|place|nation|capital|island|continent|"
     "location|venue|village|district|territory|site|area|port|border"
 )
-_QUANTITY_WORDS = (
-    r"how (?:many|much|long|far|old|large|big|high|often)|what (?:number|percentage|share|amount|proportion)"
-)
+_QUANTITY_WORDS = r"how (?:many|much|far|large|big|high|often)|what (?:number|percentage|share|amount|proportion)"
 # "What is the population of ...?", "What was the list price ...?": a measure, answered by a number.
 _MEASURE_ASKED = (
     r"\bwhat (?:is|was|are|were|will be) (?:the |its |their |his |her )?(?:\w+ )?"
@@ -103,6 +106,7 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
         re.compile(r"\bwhy\b|\bwhat (?:is|was|are|were) the (?:reason|cause|purpose)|\bfor what (?:reason|purpose)"),
         AnswerType.REASON,
     ),
+    (re.compile(r"\bhow (?:long|old)\b"), AnswerType.DURATION),
     (re.compile(rf"\b(?:{_QUANTITY_WORDS})\b|\bwhat age\b|{_MEASURE_ASKED}"), AnswerType.QUANTITY),
     (
         re.compile(
@@ -152,6 +156,11 @@ _REASON_CUES = re.compile(
 )
 _LIST_CUES = re.compile(r"(?:\b(?:includ(?:e|es|ed|ing)|such as|namely|among them|as well as)\b|:|—|;|, and\b)", re.I)
 _NUMBER = re.compile(r"\d")
+_AMOUNT = re.compile(
+    r"\d|\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?|millions?|several|few|many|half)\b",
+    re.I,
+)
 _ORGANISATION_WORDS = re.compile(
     rf"\b(?:{_ORG_NOUNS}|office|government|parliament|assembly|commission|security|intelligence)\b", re.I
 )
@@ -219,6 +228,8 @@ def answer_spans(
         text = document_text[entity.start : entity.end]
         if answer_type is AnswerType.QUANTITY and not _NUMBER.search(text) and text.casefold() in {"one", "a", "an"}:
             continue  # "one" is rarely the count asked for
+        if answer_type is AnswerType.DURATION and not _AMOUNT.search(text):
+            continue  # "annual", "today": a date, but no length of time
         if answer_type is AnswerType.CITY and is_country(text):
             continue  # a country is never the city asked for
         if _novel(text, asked):

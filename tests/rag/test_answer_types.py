@@ -68,10 +68,22 @@ from rag.places import is_country, is_state
         ("When a plant is injured, what can become proplastids?", AnswerType.DESCRIPTION),
         ("If the talks fail, which country will host the next round?", AnswerType.COUNTRY),
         ("When did the talks fail, and who said so?", AnswerType.DATE),
+        ("How long did the ceasefire hold?", AnswerType.DURATION),
+        ("How old was the commander when he was captured?", AnswerType.DURATION),
+        ("How many rounds of talks were held?", AnswerType.QUANTITY),
     ],
 )
 def test_classify_question(question: str, expected: AnswerType) -> None:
     assert classify_question(question) is expected
+
+
+def test_a_length_of_time_is_answered_by_a_span_of_time_and_not_by_a_date_without_one() -> None:
+    text = "The annual talks, held since 2019, took three years; today the ceasefire holds."
+    entities = [Entity(4, 10, "DATE"), Entity(29, 33, "DATE"), Entity(40, 51, "DATE"), Entity(53, 58, "DATE")]
+    asked = question_words("How long did the talks take?")
+    spans = answer_spans(AnswerType.DURATION, entities, text, asked)
+    assert [text[s.start : s.end] for s in spans] == ["2019", "three years"]  # not "annual", not "today"
+    assert answer_spans(AnswerType.QUANTITY, entities, text, asked) == []  # a count is never a date
 
 
 def test_answer_spans_skip_entities_the_question_already_names() -> None:
