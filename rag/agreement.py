@@ -26,7 +26,9 @@
   about, :func:`predicate_subject` finds the phrase doing it in a sentence. "Where are the troops
   stationed?" is answered by "the kingdom" in "the troops remained stationed in the kingdom":
   :func:`asked_place_words` reads the words of a "Where ...?" question, :func:`place_after_verb` the
-  place a preposition puts right after one of them in a sentence.
+  place a preposition puts right after one of them in a sentence. "Comb-like bands of cilia are called
+  what?" asks in place: :func:`in_place_answer` finds the words the question leads up to in a sentence
+  ("... are called ctenes") and reads what stands where the question word stands.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -54,6 +56,7 @@ __all__ = [
     "defines_subject",
     "granularity_span",
     "has_granularity",
+    "in_place_answer",
     "numbered_members",
     "ordinal_agreement",
     "ordinals",
@@ -510,4 +513,47 @@ def place_after_verb(asked: tuple[str, ...], sentence: str) -> tuple[int, int] |
                 ):
                     return phrase[0].start(), phrase[-1].end()
                 break
+    return None
+
+
+# A question word standing where its answer would ("... are called what?", "... benefit whom?"), at the end.
+_IN_PLACE = re.compile(r"^(?P<lead>.*\w)[\s,]+(?:what|whom|who)\s*[?.!]*\s*$", re.I)
+_IN_PLACE_LEAD_WORDS = 2
+_IN_PLACE_END = frozenset("which that who whom whose where when while because since although but whereas".split())
+MAX_IN_PLACE_WORDS = 8
+
+
+def in_place_answer(question: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the answer to a question that ends with its question word ("The largest
+    projects are known as what?"): the words after the question's last two words ("known as") up to a
+    clause break ("megaprojects"); None when the question does not ask in place or the sentence does not say
+    it so."""
+    match = _IN_PLACE.match(" ".join(question.split()))
+    if match is None:
+        return None
+    lead = [w.casefold() for w in re.findall(r"[\w'’-]+", match.group("lead"))]
+    if len(lead) < _IN_PLACE_LEAD_WORDS + 1:
+        return None
+    tail = lead[-_IN_PLACE_LEAD_WORDS:]
+    words = list(re.finditer(r"[\w'’-]+", sentence))
+    folded = [w.group(0).casefold() for w in words]
+    for position in range(len(words) - len(tail)):
+        if not all(_same_verb(t, folded[position + i]) or t == folded[position + i] for i, t in enumerate(tail)):
+            continue
+        end_of_lead = words[position + len(tail) - 1].end()
+        phrase: list[re.Match[str]] = []
+        for following in words[position + len(tail) :]:
+            if following.group(0).casefold() in _IN_PLACE_END or _CLAUSE_BREAK.search(
+                sentence, (phrase[-1] if phrase else words[position + len(tail) - 1]).end(), following.start()
+            ):
+                break
+            phrase.append(following)
+        if _CLAUSE_BREAK.search(sentence, end_of_lead, phrase[0].start() if phrase else end_of_lead):
+            continue
+        if (
+            1 <= len(phrase) <= MAX_IN_PLACE_WORDS
+            and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
+            and phrase[0].group(0).casefold() not in _NOT_SUBJECT
+        ):
+            return phrase[0].start(), phrase[-1].end()
     return None

@@ -26,6 +26,7 @@ from rag.agreement import (
     defines_subject,
     granularity_span,
     has_granularity,
+    in_place_answer,
     numbered_members,
     ordinals,
     place_after_verb,
@@ -654,7 +655,7 @@ class AnswerComposer:
     ) -> tuple[ShortAnswer | None, bool]:
         """:meth:`short_answer`, and whether a person of the span was left out only as the source it quotes."""
         if answer_type not in FACTOID:
-            return None, False
+            return self._in_place(first, last, lead, asked, question), False
         sentence = self.store.sentences[lead]
         text = self.store.documents[sentence.doc_id].text
         candidates = []
@@ -676,9 +677,10 @@ class AnswerComposer:
             if about_another_day or quoted_source:
                 # A span about another day than the asked one is abstained on, whoever else it quotes.
                 return None, quoted_source and not about_another_day
-            if answer_type in (AnswerType.PERSON, AnswerType.PLACE):
-                return self._predicate_phrase(first, last, lead, asked, question, answer_type), False
-            return self._counted_quantity(first, last, answer_type, question), False
+            found = self._counted_quantity(first, last, answer_type, question)
+            if found is None and answer_type in (AnswerType.PERSON, AnswerType.PLACE):
+                found = self._predicate_phrase(first, last, lead, asked, question, answer_type)
+            return found or self._in_place(first, last, lead, asked, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
             # may answer "who" and share a word with the question ("the Court of Justice of the European Union").
@@ -746,6 +748,20 @@ class AnswerComposer:
             if all(w.casefold() in asked for w in re.findall(r"\w+", text)):
                 continue  # only the question's own words
             return ShortAnswer(text, sentence.doc_id, start, end)
+        return None
+
+    def _in_place(self, first: int, last: int, lead: int, asked: frozenset[str], question: str) -> ShortAnswer | None:
+        """For a question that ends with its question word ("... are known as what?"): what a sentence of rows
+        ``first..last`` says where the question word stands ("megaprojects"), the lead sentence's first."""
+        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
+            sentence = self.store.sentences[row]
+            found = in_place_answer(question, sentence.text)
+            if found is None:
+                continue
+            start, end = sentence.start + found[0], sentence.start + found[1]
+            text = self.store.documents[sentence.doc_id].text[start:end]
+            if not all(w.casefold() in asked for w in re.findall(r"\w+", text)):
+                return ShortAnswer(text, sentence.doc_id, start, end)
         return None
 
     def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:

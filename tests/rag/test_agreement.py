@@ -20,6 +20,7 @@ from rag.agreement import (
     defines_subject,
     granularity_span,
     has_granularity,
+    in_place_answer,
     numbered_members,
     ordinal_agreement,
     ordinals,
@@ -405,3 +406,33 @@ def test_the_place_a_preposition_puts_after_the_asked_verb(question: str, senten
     assert words is not None
     found = place_after_verb(words, sentence)
     assert (sentence[found[0] : found[1]] if found else None) == place
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        ("The largest projects are known as what?", "The largest projects are known as megaprojects.", "megaprojects"),
+        (
+            "A subcontractor has a contractual relationship with whom?",
+            "Any subcontractor has a direct contractual relationship with the main contractor, not the owner.",
+            "the main contractor",
+        ),
+        (
+            "The procedure continues until what?",
+            "The procedure continues until the building is ready to occupy.",
+            "the building is ready to occupy",
+        ),
+        (
+            "What are the largest projects known as?",
+            "The largest projects are known as megaprojects.",
+            None,
+        ),  # not in place
+        ("The largest projects are known as what?", "The largest projects are known as, say, giants.", None),  # a break
+        ("The largest projects are known as what?", "They are rare.", None),
+    ],
+)
+def test_a_question_asking_in_place_is_answered_by_what_stands_there(
+    question: str, sentence: str, answer: str | None
+) -> None:
+    found = in_place_answer(question, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == answer

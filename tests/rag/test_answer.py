@@ -631,3 +631,12 @@ def test_a_where_question_with_no_place_named_is_answered_by_the_place_after_its
     assert short_text(pipeline, answer) == "the kingdom"
     # No word of the question stands before a place in the span: nothing says where.
     assert pipeline.composer.compose("Where did the envoys meet?", [best]).abstained
+
+
+def test_a_question_ending_in_its_question_word_gets_the_words_standing_there(tmp_path: Path) -> None:
+    sentence = "Comb-like bands of cilia are called ctenes, and they beat in waves."
+    pipeline, best = tagged_article(tmp_path, sentence, {})
+    answer = pipeline.composer.compose("Comb-like bands of cilia are called what?", [best])
+    assert short_text(pipeline, answer) == "ctenes"
+    # A description asked the usual way still has no short answer.
+    assert short_text(pipeline, pipeline.composer.compose("What are bands of cilia called?", [best])) is None
