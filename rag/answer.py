@@ -237,6 +237,8 @@ _SUBJECT_PRONOUN = re.compile(
     r"^[\"“‘']?(?:(?:And|But|So|Yet|Still|Also) )?(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\b"
 )
 _QUOTE = re.compile(r"[\"“”]")
+# Years the small tagger leaves untagged: circa years, years before the present or an era, spans of years.
+_WRITTEN_YEAR = re.compile(r"\bc\.?\s?\d{3,4}\b|\b\d{1,3}(?:,\d{3})*\s?(?:BP|BC|BCE)\b|\b1\d{3}\s?[–-]\s?1\d{3}\b")
 MAX_COMPLETED_CHARS = 700
 SERIES_LOOKAHEAD = 3
 """How many sentences after a series member the one asked for is looked for."""
@@ -680,6 +682,8 @@ class AnswerComposer:
             found = self._counted_quantity(first, last, answer_type, question)
             if found is None and answer_type in (AnswerType.PERSON, AnswerType.PLACE):
                 found = self._predicate_phrase(first, last, lead, asked, question, answer_type)
+            if found is None and answer_type is AnswerType.DATE:
+                found = self._written_year(first, last, lead, asked)
             return found or self._in_place(first, last, lead, asked, question), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
@@ -748,6 +752,21 @@ class AnswerComposer:
             if all(w.casefold() in asked for w in re.findall(r"\w+", text)):
                 continue  # only the question's own words
             return ShortAnswer(text, sentence.doc_id, start, end)
+        return None
+
+    def _written_year(self, first: int, last: int, lead: int, asked: frozenset[str]) -> ShortAnswer | None:
+        """For a date question with no date tagged in rows ``first..last``: a year written the way the small
+        tagger misses ("c1750", "13,000 BP", "1695–1696"), the lead sentence's first; or None."""
+        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
+            sentence = self.store.sentences[row]
+            years = [m for m in _WRITTEN_YEAR.finditer(sentence.text) if m.group(0).casefold() not in asked]
+            if not years:
+                continue
+            anchors = [m.start() for m in re.finditer(r"\w+", sentence.text) if _places_answer(m.group(0), asked)]
+            # Of several, the one nearest a word of the question.
+            year = min(years, key=lambda m: min((abs(m.start() - a) for a in anchors), default=0))
+            start, end = sentence.start + year.start(), sentence.start + year.end()
+            return ShortAnswer(year.group(0), sentence.doc_id, start, end)
         return None
 
     def _in_place(self, first: int, last: int, lead: int, asked: frozenset[str], question: str) -> ShortAnswer | None:

@@ -640,3 +640,23 @@ def test_a_question_ending_in_its_question_word_gets_the_words_standing_there(tm
     assert short_text(pipeline, answer) == "ctenes"
     # A description asked the usual way still has no short answer.
     assert short_text(pipeline, pipeline.composer.compose("What are bands of cilia called?", [best])) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "short"),
+    [
+        ("When was the cabinet dated?", "The cabinet, made in Dresden in 12 parts, is dated c1750.", "c1750"),
+        ("When did the warming begin?", "Rapid warming, over 3 regions, began about 13,000 BP.", "13,000 BP"),
+        (
+            "When did Menich serve as President?",
+            "The 40 councils met in 1600–1650, and the first President was Menich (1695–1696).",
+            "1695–1696",
+        ),
+    ],
+)
+def test_a_date_question_is_answered_by_a_year_the_tagger_missed(
+    tmp_path: Path, question: str, sentence: str, short: str
+) -> None:
+    # The tagger found only counts; of two years, the one nearest the question's words answers.
+    pipeline, best = tagged_article(tmp_path, sentence, {"12": "CARDINAL", "3": "CARDINAL", "40": "CARDINAL"})
+    assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
