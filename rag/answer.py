@@ -239,6 +239,8 @@ _SUBJECT_PRONOUN = re.compile(
 _QUOTE = re.compile(r"[\"“”]")
 # Years the small tagger leaves untagged: circa years, years before the present or an era, spans of years.
 _WRITTEN_YEAR = re.compile(r"\bc\.?\s?\d{3,4}\b|\b\d{1,3}(?:,\d{3})*\s?(?:BP|BC|BCE)\b|\b1\d{3}\s?[–-]\s?1\d{3}\b")
+_POSSESSIVE = re.compile(r"\w['’]s$")
+_ASKS_WHOSE = re.compile(r"\bwhose\b", re.I)
 MAX_COMPLETED_CHARS = 700
 SERIES_LOOKAHEAD = 3
 """How many sentences after a series member the one asked for is looked for."""
@@ -727,6 +729,8 @@ class AnswerComposer:
             start, end = start + precise[0], start + precise[1]
         elif not _ASKS_FOR_ONE.search(question):
             start, end = coordinated_span(best, [span for _, span in candidates], text)
+        if _POSSESSIVE.search(text, start, end) and not _ASKS_WHOSE.search(question):
+            end -= 2  # "Richard Harbison" of "Richard Harbison's analysis", unless "Whose ...?" asks
         return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
 
     def _predicate_phrase(

@@ -660,3 +660,16 @@ def test_a_date_question_is_answered_by_a_year_the_tagger_missed(
     # The tagger found only counts; of two years, the one nearest the question's words answers.
     pipeline, best = tagged_article(tmp_path, sentence, {"12": "CARDINAL", "3": "CARDINAL", "40": "CARDINAL"})
     assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("Who did the morphological analysis?", "Richard Harbison"),
+        ("Whose analysis showed it?", "Richard Harbison's"),
+    ],
+)
+def test_a_possessive_is_cut_from_a_short_answer_unless_whose_asks(tmp_path: Path, question: str, short: str) -> None:
+    sentence = "Richard Harbison's morphological analysis in 1985 showed it."
+    pipeline, best = tagged_article(tmp_path, sentence, {"Richard Harbison's": "PERSON", "1985": "DATE"})
+    assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
