@@ -29,6 +29,8 @@
   place a preposition puts right after one of them in a sentence. "Comb-like bands of cilia are called
   what?" asks in place: :func:`in_place_answer` finds the words the question leads up to in a sentence
   ("... are called ctenes") and reads what stands where the question word stands.
+- **A year the tagger missed.** "c1750", "13,000 BP" and "1695–1696" are years the small tagger leaves
+  untagged: :func:`written_year` finds one in a sentence.
 - **How precise a date.** "In what year ...?" wants a year, "What day of the week ...?" a weekday:
   :func:`date_granularity` reads which one a question asks for, :func:`has_granularity` whether a
   sentence holds one that the question did not already name.
@@ -63,6 +65,7 @@ __all__ = [
     "place_after_verb",
     "predicate_subject",
     "reported_speaker",
+    "written_year",
 ]
 
 LAST = -1
@@ -557,3 +560,20 @@ def in_place_answer(question: str, sentence: str) -> tuple[int, int] | None:
         ):
             return phrase[0].start(), phrase[-1].end()
     return None
+
+
+# Years the small tagger leaves untagged: circa years, years before the present or an era, spans of years.
+_WRITTEN_YEAR = re.compile(r"\bc\.?\s?\d{3,4}\b|\b\d{1,3}(?:,\d{3})*\s?(?:BP|BC|BCE)\b|\b1\d{3}\s?[–-]\s?1\d{3}\b")
+
+
+def written_year(sentence: str, asked: frozenset[str]) -> tuple[int, int] | None:
+    """Offsets of a year written the way the small tagger misses ("c1750", "13,000 BP", "1695–1696") that the
+    question did not name; of several, the one nearest a word of the question longer than three letters."""
+    years = [m for m in _WRITTEN_YEAR.finditer(sentence) if m.group(0).casefold() not in asked]
+    if not years:
+        return None
+    anchors = [
+        m.start() for m in re.finditer(r"\w+", sentence) if len(m.group(0)) > 3 and m.group(0).casefold() in asked
+    ]
+    year = min(years, key=lambda m: min((abs(m.start() - a) for a in anchors), default=0))
+    return year.start(), year.end()

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +33,7 @@ from rag.agreement import (
     place_after_verb,
     predicate_subject,
     reported_speaker,
+    written_year,
 )
 from rag.answer_types import (
     FACILITY_NOUNS,
@@ -237,8 +239,6 @@ _SUBJECT_PRONOUN = re.compile(
     r"^[\"“‘']?(?:(?:And|But|So|Yet|Still|Also) )?(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\b"
 )
 _QUOTE = re.compile(r"[\"“”]")
-# Years the small tagger leaves untagged: circa years, years before the present or an era, spans of years.
-_WRITTEN_YEAR = re.compile(r"\bc\.?\s?\d{3,4}\b|\b\d{1,3}(?:,\d{3})*\s?(?:BP|BC|BCE)\b|\b1\d{3}\s?[–-]\s?1\d{3}\b")
 _POSSESSIVE = re.compile(r"\w['’]s$")
 _ASKS_WHOSE = re.compile(r"\bwhose\b", re.I)
 MAX_COMPLETED_CHARS = 700
@@ -659,7 +659,7 @@ class AnswerComposer:
     ) -> tuple[ShortAnswer | None, bool]:
         """:meth:`short_answer`, and whether a person of the span was left out only as the source it quotes."""
         if answer_type not in FACTOID:
-            return self._in_place(first, last, lead, asked, question), False
+            return self._untagged_answer(first, last, lead, asked, question, answer_type), False
         sentence = self.store.sentences[lead]
         text = self.store.documents[sentence.doc_id].text
         candidates = []
@@ -682,11 +682,7 @@ class AnswerComposer:
                 # A span about another day than the asked one is abstained on, whoever else it quotes.
                 return None, quoted_source and not about_another_day
             found = self._counted_quantity(first, last, answer_type, question)
-            if found is None and answer_type in (AnswerType.PERSON, AnswerType.PLACE):
-                found = self._predicate_phrase(first, last, lead, asked, question, answer_type)
-            if found is None and answer_type is AnswerType.DATE:
-                found = self._written_year(first, last, lead, asked)
-            return found or self._in_place(first, last, lead, asked, question), False
+            return found or self._untagged_answer(first, last, lead, asked, question, answer_type), False
         if answer_type is AnswerType.PERSON:
             # Only the person the question itself names: whoever it asks about is not in the span. A body
             # may answer "who" and share a word with the question ("the Court of Justice of the European Union").
@@ -733,58 +729,34 @@ class AnswerComposer:
             end -= 2  # "Richard Harbison" of "Richard Harbison's analysis", unless "Whose ...?" asks
         return ShortAnswer(text[start:end], sentence.doc_id, start, end), False
 
-    def _predicate_phrase(
+    def _untagged_answer(
         self, first: int, last: int, lead: int, asked: frozenset[str], question: str, answer_type: AnswerType
     ) -> ShortAnswer | None:
-        """For "Who <verb> ...?" or "Where ...?" with no name in rows ``first..last``: the phrase that does
-        what is asked ("the owner" in "The owner produces a list of requirements") or the place it happens
-        ("the kingdom" in "troops remained stationed in the kingdom"), the lead sentence's first; or None."""
+        """A short answer in rows ``first..last`` that no tagged entity gives, placed by the question's wording:
+        the words doing what "Who <verb> ...?" asks ("the owner" in "The owner produces a list"), the place
+        after the verb of "Where ...?" ("troops remained stationed in the kingdom"), a year the tagger missed
+        ("c1750"), or what stands where a question ending in its question word asks ("... are known as
+        what?"); the lead sentence's first; or None."""
+        finders: list[Callable[[str], tuple[int, int] | None]] = []
         predicate = asked_predicate(question) if answer_type is AnswerType.PERSON else None
+        if predicate is not None:
+            finders.append(partial(predicate_subject, predicate))
         place_words = asked_place_words(question) if answer_type is AnswerType.PLACE else None
-        if predicate is None and place_words is None:
-            return None
-        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
-            sentence = self.store.sentences[row]
-            if predicate is not None:
-                found = predicate_subject(predicate, sentence.text)
-            else:
-                found = place_after_verb(place_words or (), sentence.text)
-            if found is None:
-                continue
-            start, end = sentence.start + found[0], sentence.start + found[1]
-            text = self.store.documents[sentence.doc_id].text[start:end]
-            if all(w.casefold() in asked for w in re.findall(r"\w+", text)):
-                continue  # only the question's own words
-            return ShortAnswer(text, sentence.doc_id, start, end)
-        return None
-
-    def _written_year(self, first: int, last: int, lead: int, asked: frozenset[str]) -> ShortAnswer | None:
-        """For a date question with no date tagged in rows ``first..last``: a year written the way the small
-        tagger misses ("c1750", "13,000 BP", "1695–1696"), the lead sentence's first; or None."""
-        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
-            sentence = self.store.sentences[row]
-            years = [m for m in _WRITTEN_YEAR.finditer(sentence.text) if m.group(0).casefold() not in asked]
-            if not years:
-                continue
-            anchors = [m.start() for m in re.finditer(r"\w+", sentence.text) if _places_answer(m.group(0), asked)]
-            # Of several, the one nearest a word of the question.
-            year = min(years, key=lambda m: min((abs(m.start() - a) for a in anchors), default=0))
-            start, end = sentence.start + year.start(), sentence.start + year.end()
-            return ShortAnswer(year.group(0), sentence.doc_id, start, end)
-        return None
-
-    def _in_place(self, first: int, last: int, lead: int, asked: frozenset[str], question: str) -> ShortAnswer | None:
-        """For a question that ends with its question word ("... are known as what?"): what a sentence of rows
-        ``first..last`` says where the question word stands ("megaprojects"), the lead sentence's first."""
-        for row in sorted(range(first, last + 1), key=lambda r: r != lead):
-            sentence = self.store.sentences[row]
-            found = in_place_answer(question, sentence.text)
-            if found is None:
-                continue
-            start, end = sentence.start + found[0], sentence.start + found[1]
-            text = self.store.documents[sentence.doc_id].text[start:end]
-            if not all(w.casefold() in asked for w in re.findall(r"\w+", text)):
-                return ShortAnswer(text, sentence.doc_id, start, end)
+        if place_words is not None:
+            finders.append(partial(place_after_verb, place_words))
+        if answer_type is AnswerType.DATE:
+            finders.append(partial(written_year, asked=asked))
+        finders.append(partial(in_place_answer, question))
+        for find in finders:
+            for row in sorted(range(first, last + 1), key=lambda r: r != lead):
+                sentence = self.store.sentences[row]
+                found = find(sentence.text)
+                if found is None:
+                    continue
+                start, end = sentence.start + found[0], sentence.start + found[1]
+                text = self.store.documents[sentence.doc_id].text[start:end]
+                if not all(w.casefold() in asked for w in re.findall(r"\w+", text)):  # not only the question's words
+                    return ShortAnswer(text, sentence.doc_id, start, end)
         return None
 
     def _counted_quantity(self, first: int, last: int, answer_type: AnswerType, question: str) -> ShortAnswer | None:

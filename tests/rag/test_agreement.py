@@ -27,6 +27,7 @@ from rag.agreement import (
     place_after_verb,
     predicate_subject,
     reported_speaker,
+    written_year,
 )
 from rag.answer_types import question_words
 from rag.pipeline import QAPipeline
@@ -436,3 +437,10 @@ def test_a_question_asking_in_place_is_answered_by_what_stands_there(
 ) -> None:
     found = in_place_answer(question, sentence)
     assert (sentence[found[0] : found[1]] if found else None) == answer
+
+
+def test_a_year_the_tagger_missed_is_found_nearest_the_question_words() -> None:
+    sentence = "The cabinet was made c1750 in Dresden; the Becket casket, c1180."
+    found = written_year(sentence, question_words("To which year is the Becket casket dated?"))
+    assert found is not None and sentence[found[0] : found[1]] == "c1180"
+    assert written_year("It was made in 1750.", question_words("When was it made?")) is None  # tagged as a date
