@@ -59,6 +59,7 @@ __all__ = [
     "granularity_span",
     "has_granularity",
     "in_place_answer",
+    "name_given",
     "numbered_members",
     "ordinal_agreement",
     "ordinals",
@@ -577,3 +578,45 @@ def written_year(sentence: str, asked: frozenset[str]) -> tuple[int, int] | None
     ]
     year = min(years, key=lambda m: min((abs(m.start() - a) for a in anchors), default=0))
     return year.start(), year.end()
+
+
+_ASKS_NAME_GIVEN = re.compile(
+    r"^(?:what|which [\w-]+) (?:is|are|was|were) .+? (?:called|known as|named|termed|referred to as)\s*[?.!]*\s*$",
+    re.I,
+)
+_NAME_GIVEN = re.compile(r"\b(?:called|known as|named|termed|referred to as)\s+", re.I)
+_NAME_END = _IN_PLACE_END | (_PLACE_PREPOSITIONS - {"of"})
+_NAMED_REACH = 8
+_QUOTED_NAME = re.compile(r"[\"“']([^\"”']{1,80})[\"”']")
+
+
+def name_given(question: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the name a "What is X called?" ("... known as?", "... named?") question asks
+    for: the words after "called" or "known as" there ("the mesoglea" in "a jelly-like layer, called the
+    mesoglea, ..."), or a name in quotes right after them; None for another question."""
+    if _ASKS_NAME_GIVEN.match(" ".join(question.split())) is None:
+        return None
+    asked = {w.casefold() for w in re.findall(r"\w+", question) if len(w) > 3}
+    for given in _NAME_GIVEN.finditer(sentence):
+        before = re.findall(r"\w+", sentence[: given.start()])[-_NAMED_REACH:]
+        if not any(w.casefold() in asked for w in before):
+            continue  # another thing's name
+        quoted = _QUOTED_NAME.match(sentence, given.end())
+        if quoted is not None:
+            name = quoted.group(1).rstrip(",.;: ")
+            return quoted.start(1), quoted.start(1) + len(name)
+        phrase: list[re.Match[str]] = []
+        for following in re.finditer(r"[\w'’-]+", sentence[given.end() :]):
+            at = given.end() + following.start()
+            if following.group(0).casefold() in _NAME_END or _CLAUSE_BREAK.search(
+                sentence, given.end() + (phrase[-1].end() if phrase else 0), at
+            ):
+                break
+            phrase.append(following)
+        if (
+            1 <= len(phrase) <= MAX_IN_PLACE_WORDS
+            and phrase[0].group(0).casefold() not in _FUNCTION_WORDS - {"the", "a", "an"}
+            and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
+        ):
+            return given.end() + phrase[0].start(), given.end() + phrase[-1].end()
+    return None

@@ -28,6 +28,7 @@ from rag.agreement import (
     granularity_span,
     has_granularity,
     in_place_answer,
+    name_given,
     numbered_members,
     ordinals,
     place_after_verb,
@@ -747,6 +748,7 @@ class AnswerComposer:
         if answer_type is AnswerType.DATE:
             finders.append(partial(written_year, asked=asked))
         finders.append(partial(in_place_answer, question))
+        finders.append(partial(name_given, question))
         for find in finders:
             for row in sorted(range(first, last + 1), key=lambda r: r != lead):
                 sentence = self.store.sentences[row]

@@ -21,6 +21,7 @@ from rag.agreement import (
     granularity_span,
     has_granularity,
     in_place_answer,
+    name_given,
     numbered_members,
     ordinal_agreement,
     ordinals,
@@ -444,3 +445,32 @@ def test_a_year_the_tagger_missed_is_found_nearest_the_question_words() -> None:
     found = written_year(sentence, question_words("To which year is the Becket casket dated?"))
     assert found is not None and sentence[found[0] : found[1]] == "c1180"
     assert written_year("It was made in 1750.", question_words("When was it made?")) is None  # tagged as a date
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "name"),
+    [
+        (
+            "What is the jelly-like substance called?",
+            "Between them lies a jelly-like substance, called the mesoglea in cnidarians.",
+            "the mesoglea",
+        ),
+        ("What are tumors of the skin known as?", "Cancerous tumors of the skin are known as melanomas.", "melanomas"),
+        (
+            "What is the search feature called?",
+            'The search feature is called "Search the Collections," and is new.',
+            "Search the Collections",
+        ),
+        # "known as" about another thing, far from the question's words.
+        (
+            "What are tumors of the skin known as?",
+            "Tumors of the skin grow fast, and the enzyme they make is known as tyrosinase.",
+            None,
+        ),
+        ("What is the feature named?", "The feature was named for its inventor.", None),  # named for, not a name
+        ("What did they call the feature?", "The feature is called Search.", None),  # not asked this way
+    ],
+)
+def test_the_name_a_what_is_it_called_question_asks_for(question: str, sentence: str, name: str | None) -> None:
+    found = name_given(question, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == name
