@@ -59,6 +59,7 @@ __all__ = [
     "granularity_span",
     "has_granularity",
     "in_place_answer",
+    "kind_modifier",
     "name_given",
     "numbered_members",
     "ordinal_agreement",
@@ -619,4 +620,59 @@ def name_given(question: str, sentence: str) -> tuple[int, int] | None:
             and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
         ):
             return given.end() + phrase[0].start(), given.end() + phrase[-1].end()
+    return None
+
+
+_KIND_ASKED = re.compile(r"\bwhat (?:types?|kinds?|sorts?|class(?:es)?|forms?) of ([\w-]+)", re.I)
+_MODIFIER_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s")
+# Words that end the run of a noun's qualifiers: function words, auxiliaries, prepositions, quantities and
+# ordinals ("three membranes", "the first organisms"), and words that only grade ("many", "especially").
+_MODIFIER_STOP = (
+    _FUNCTION_WORDS
+    | _NOT_ACTION
+    | _PLACE_PREPOSITIONS
+    | frozenset(
+        "has have had through among like via about against between during many much most more some several "
+        "other such each every all both first second third last one two three four five six seven eight nine ten "
+        "very".split()
+    )
+)
+MAX_MODIFIER_WORDS = 4
+
+
+def _asked_form(word: str, asked: frozenset[str]) -> bool:
+    """Whether ``word`` is a form of a question word ("continuous" of "continuously", "produced" of "produce")."""
+    return any(a == word or _same_verb(a, word) or (len(a) >= 5 and a[:5] == word[:5]) for a in asked)
+
+
+def kind_modifier(question: str, sentence: str, asked: frozenset[str]) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the kind a "What type of X ...?" question asks for: the words right before
+    X there ("rotary" in "a steam engine that produced continuous rotary motion" for "What sort of motion did
+    it continuously produce?"), back to a function word or a word of the question; None for another
+    question or when nothing qualifies X."""
+    match = _KIND_ASKED.search(question)
+    if match is None:
+        return None
+    head = match.group(1).casefold()
+    words = list(re.finditer(r"[\w'’-]+", sentence))
+    for position, word in enumerate(words):
+        if position == 0 or not _same_verb(head, word.group(0).casefold()):
+            continue
+        modifier: list[re.Match[str]] = []
+        for previous in reversed(words[:position]):
+            folded = previous.group(0).casefold()
+            following = modifier[0] if modifier else word
+            if _MODIFIER_BREAK.search(sentence, previous.end(), following.start()):
+                break
+            if (
+                folded in _MODIFIER_STOP
+                or folded.endswith("ly")
+                or folded[:1].isdigit()
+                or _asked_form(folded, asked)
+                or len(modifier) >= MAX_MODIFIER_WORDS
+            ):
+                break
+            modifier.insert(0, previous)
+        if modifier:
+            return modifier[0].start(), modifier[-1].end()
     return None

@@ -28,6 +28,7 @@ from rag.agreement import (
     granularity_span,
     has_granularity,
     in_place_answer,
+    kind_modifier,
     name_given,
     numbered_members,
     ordinals,
@@ -749,6 +750,7 @@ class AnswerComposer:
             finders.append(partial(written_year, asked=asked))
         finders.append(partial(in_place_answer, question))
         finders.append(partial(name_given, question))
+        finders.append(partial(kind_modifier, question, asked=asked))
         for find in finders:
             for row in sorted(range(first, last + 1), key=lambda r: r != lead):
                 sentence = self.store.sentences[row]

@@ -21,6 +21,7 @@ from rag.agreement import (
     granularity_span,
     has_granularity,
     in_place_answer,
+    kind_modifier,
     name_given,
     numbered_members,
     ordinal_agreement,
@@ -474,3 +475,31 @@ def test_a_year_the_tagger_missed_is_found_nearest_the_question_words() -> None:
 def test_the_name_a_what_is_it_called_question_asks_for(question: str, sentence: str, name: str | None) -> None:
     found = name_given(question, sentence)
     assert (sentence[found[0] : found[1]] if found else None) == name
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "kind"),
+    [
+        (
+            "What kind of climate does the region have?",
+            "The region has a Mediterranean climate, with little rain.",
+            "Mediterranean",
+        ),
+        (
+            "What sort of motion did the engine continuously produce?",
+            "Watt's engine produced continuous rotary motion.",
+            "rotary",
+        ),
+        (
+            "What type of engines replaced steam?",
+            "Electric motors and internal combustion engines replaced it.",
+            "internal combustion",
+        ),
+        ("What kind of membrane do the cells have?", "The cells have three membranes.", None),  # a count is no kind
+        ("What kind of membrane do the cells have?", "The cells are thin.", None),
+        ("Which membrane do the cells have?", "The cells have a double membrane.", None),  # not asked this way
+    ],
+)
+def test_the_kind_a_what_type_of_question_asks_for(question: str, sentence: str, kind: str | None) -> None:
+    found = kind_modifier(question, sentence, question_words(question))
+    assert (sentence[found[0] : found[1]] if found else None) == kind
