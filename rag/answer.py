@@ -14,8 +14,6 @@ import numpy as np
 
 from rag.agreement import (
     LAST,
-    asked_place_words,
-    asked_predicate,
     asked_subject,
     asks_about_speech,
     conflicting_day,
@@ -27,15 +25,9 @@ from rag.agreement import (
     defines_subject,
     granularity_span,
     has_granularity,
-    in_place_answer,
-    kind_modifier,
-    name_given,
     numbered_members,
     ordinals,
-    place_after_verb,
-    predicate_subject,
     reported_speaker,
-    written_year,
 )
 from rag.answer_types import (
     FACILITY_NOUNS,
@@ -51,6 +43,16 @@ from rag.answer_types import (
 )
 from rag.answerability import AnswerabilityModel, question_features
 from rag.entities import Entity
+from rag.phrases import (
+    asked_place_words,
+    asked_predicate,
+    in_place_answer,
+    kind_modifier,
+    name_given,
+    place_after_verb,
+    predicate_subject,
+    written_year,
+)
 from rag.places import is_country, is_state
 from rag.retrieval import QuestionCoverage, ScoredSentence
 from rag.store import IndexStore
