@@ -752,7 +752,8 @@ class AnswerComposer:
             finders.append(partial(written_year, asked=asked))
         finders.append(partial(in_place_answer, question))
         finders.append(partial(name_given, question))
-        finders.append(partial(kind_modifier, question, asked=asked))
+        if answer_type is not AnswerType.LIST:  # "What types of ...?" asks for several, not one qualifier
+            finders.append(partial(kind_modifier, question, asked=asked))
         for find in finders:
             for row in sorted(range(first, last + 1), key=lambda r: r != lead):
                 sentence = self.store.sentences[row]

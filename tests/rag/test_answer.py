@@ -674,3 +674,11 @@ def test_a_possessive_is_cut_from_a_short_answer_unless_whose_asks(tmp_path: Pat
     sentence = "Richard Harbison's morphological analysis in 1985 showed it."
     pipeline, best = tagged_article(tmp_path, sentence, {"Richard Harbison's": "PERSON", "1985": "DATE"})
     assert short_text(pipeline, pipeline.composer.compose(question, [best])) == short
+
+
+def test_a_what_kind_of_question_gets_the_qualifier_but_a_list_question_does_not(tmp_path: Path) -> None:
+    sentence = "Sudan had an Islamist regime under Hassan al-Turabi for many years."
+    pipeline, best = tagged_article(tmp_path, sentence, {"Sudan": "GPE", "Hassan al-Turabi": "PERSON"})
+    assert short_text(pipeline, pipeline.composer.compose("What kind of regime ruled Sudan?", [best])) == "Islamist"
+    # "What types of ...?" asks for several kinds: one qualifier would answer it only in part.
+    assert short_text(pipeline, pipeline.composer.compose("What types of regimes ruled Sudan?", [best])) is None
