@@ -92,7 +92,7 @@ class AskResponse(BaseModel):
         description="'answer': confident; 'partial': the articles discuss the subject, with weaker evidence; "
         "'none': abstained",
     )
-    answer_type: str = Field(..., description="What the question asks for: quantity, date, person, organisation, ...")
+    answer_type: str = Field(..., description="What the question asks for: quantity, date, duration, person, organisation, ...")
     short_answer: ShortAnswerPublic | None = Field(
         None, description="The entity, number or date that answers a factoid question, copied from the first citation"
     )
