@@ -92,9 +92,13 @@ class AskResponse(BaseModel):
         description="'answer': confident; 'partial': the articles discuss the subject, with weaker evidence; "
         "'none': abstained",
     )
-    answer_type: str = Field(..., description="What the question asks for: quantity, date, duration, person, organisation, ...")
+    answer_type: str = Field(
+        ..., description="What the question asks for: quantity, date, duration, person, organisation, ..."
+    )
     short_answer: ShortAnswerPublic | None = Field(
-        None, description="The entity, number or date that answers a factoid question, copied from the first citation"
+        None,
+        description="The phrase that answers the question, copied from the first citation: the entity, number or "
+        "date a factoid question asks for, or the words its wording points to; null when there is none",
     )
     sentences: list[AnswerSentencePublic]
     citations: list[CitationPublic]
