@@ -46,6 +46,7 @@ from rag.entities import Entity
 from rag.phrases import (
     asked_place_words,
     asked_predicate,
+    copula_answer,
     in_place_answer,
     kind_modifier,
     name_given,
@@ -739,8 +740,9 @@ class AnswerComposer:
         """A short answer in rows ``first..last`` that no tagged entity gives, placed by the question's wording:
         the words doing what "Who <verb> ...?" asks ("the owner" in "The owner produces a list"), the place
         after the verb of "Where ...?" ("troops remained stationed in the kingdom"), a year the tagger missed
-        ("c1750"), or what stands where a question ending in its question word asks ("... are known as
-        what?"); the lead sentence's first; or None."""
+        ("c1750"), what stands where a question ending in its question word asks ("... are known as
+        what?"), the name after "called", the qualifier of "What kind of X?", or what "is" the asked thing
+        ("Rugby is also a growing sport"); the lead sentence's first; or None."""
         finders: list[Callable[[str], tuple[int, int] | None]] = []
         predicate = asked_predicate(question) if answer_type is AnswerType.PERSON else None
         if predicate is not None:
@@ -752,6 +754,7 @@ class AnswerComposer:
             finders.append(partial(written_year, asked=asked))
         finders.append(partial(in_place_answer, question))
         finders.append(partial(name_given, question))
+        finders.append(partial(copula_answer, question))
         if answer_type is not AnswerType.LIST:  # "What types of ...?" asks for several, not one qualifier
             finders.append(partial(kind_modifier, question, asked=asked))
         for find in finders:

@@ -18,6 +18,8 @@ text.
   "called" or "known as".
 - **A kind.** "What type of regime ruled Sudan?": :func:`kind_modifier` reads the words qualifying the asked
   noun ("an Islamist regime").
+- **What the thing is.** "What is a growing sport in the region?": :func:`copula_answer` reads the subject of
+  "Rugby is also a growing sport ..." (or what follows "is" in "The largest feature is the aboral organ").
 - **A year the tagger missed.** "c1750", "13,000 BP" and "1695–1696": :func:`written_year`.
 """
 
@@ -28,6 +30,7 @@ import re
 __all__ = [
     "asked_place_words",
     "asked_predicate",
+    "copula_answer",
     "in_place_answer",
     "kind_modifier",
     "name_given",
@@ -334,4 +337,80 @@ def kind_modifier(question: str, sentence: str, asked: frozenset[str]) -> tuple[
             modifier.insert(0, previous)
         if modifier:
             return modifier[0].start(), modifier[-1].end()
+    return None
+
+
+_WHAT_IS = re.compile(r"^what (?:is|was|are|were) (?:the|a|an) ([^?]+?)\s*[?.!]*\s*$", re.I)
+_COPULAS = frozenset("is are was were become became becomes remains remained".split())
+_NOUN_PHRASE_END = frozenset("of in on at for to from by with that which who whom when where than".split())
+_BETWEEN_COPULA_AND_NOUN = 4
+_BEFORE_COPULA = frozenset("has have had also now still already".split())
+# "The delta is delimited by ...": a passive, not what the thing is.
+_PASSIVE_PARTICIPLE = re.compile(r"^[a-z]{3,}ed$")
+
+
+def _clause_subject(sentence: str, words: list[re.Match[str]], position: int) -> tuple[int, int] | None:
+    """The words before ``words[position]`` back to the start of their clause, if they can name a doer."""
+    clause_start = 0
+    for brk in _CLAUSE_BREAK.finditer(sentence, 0, words[position].start()):
+        clause_start = brk.end()
+    subject = [w for w in words[:position] if w.start() >= clause_start]
+    if subject and subject[0].group(0).casefold() in {"and", "or"}:
+        clause_start = _series_start(sentence, clause_start)
+        subject = [w for w in words[:position] if w.start() >= clause_start]
+    if not subject or len(subject) > MAX_SUBJECT_WORDS or subject[0].group(0).casefold() in _NOT_SUBJECT:
+        return None
+    if subject[-1].group(0).casefold() in _AUXILIARY_BEFORE:
+        return None
+    if subject[-1].group(0).casefold() in _FUNCTION_WORDS:
+        return None
+    return subject[0].start(), subject[-1].end()
+
+
+def copula_answer(question: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of what a "What is the X?" question asks for, where the sentence says it with
+    "is": "Rugby" in "Rugby is also a growing sport ..." for "What is a growing sport ...?", or "the aboral
+    organ" in "The largest single sensory feature is the aboral organ"; None for another question."""
+    match = _WHAT_IS.match(" ".join(question.split()))
+    if match is None:
+        return None
+    core: list[str] = []
+    for word in re.findall(r"[\w'’-]+", match.group(1).casefold()):
+        if word in _NOUN_PHRASE_END:
+            break
+        if word not in _FUNCTION_WORDS:
+            core.append(word)
+    if not core:
+        return None
+    first, head = core[0], core[-1]
+    words = list(re.finditer(r"[\w'’-]+", sentence))
+    folded = [w.group(0).casefold() for w in words]
+    for position, word in enumerate(folded):
+        if word not in _COPULAS or position == 0:
+            continue
+        # "X is (also) the growing sport": the subject before "is" answers.
+        after = folded[position + 1 : position + 1 + _BETWEEN_COPULA_AND_NOUN + len(core)]
+        if first in after and head in after[after.index(first) :]:
+            verb = position
+            while verb > 1 and folded[verb - 1] in _BEFORE_COPULA:
+                verb -= 1  # "Co-teaching has also become ...": the subject ends before "has also"
+            found = _clause_subject(sentence, words, verb)
+            if found is not None:
+                return found
+        # "The largest single sensory feature is the aboral organ": what follows "is" answers.
+        before = folded[max(0, position - _BETWEEN_COPULA_AND_NOUN - len(core)) : position]
+        if before and _same_verb(head, before[-1]) and first in before:
+            phrase: list[re.Match[str]] = []
+            for following in words[position + 1 :]:
+                if following.group(0).casefold() in _IN_PLACE_END or _CLAUSE_BREAK.search(
+                    sentence, (phrase[-1] if phrase else words[position]).end(), following.start()
+                ):
+                    break
+                phrase.append(following)
+            if (
+                1 <= len(phrase) <= MAX_IN_PLACE_WORDS
+                and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
+                and not _PASSIVE_PARTICIPLE.match(phrase[0].group(0))
+            ):
+                return phrase[0].start(), phrase[-1].end()
     return None

@@ -6,6 +6,7 @@ from rag.answer_types import question_words
 from rag.phrases import (
     asked_place_words,
     asked_predicate,
+    copula_answer,
     in_place_answer,
     kind_modifier,
     name_given,
@@ -200,3 +201,25 @@ def test_the_name_a_what_is_it_called_question_asks_for(question: str, sentence:
 def test_the_kind_a_what_type_of_question_asks_for(question: str, sentence: str, kind: str | None) -> None:
     found = kind_modifier(question, sentence, question_words(question))
     assert (sentence[found[0] : found[1]] if found else None) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        ("What is a growing sport in the region?", "Rugby is also a growing sport in the region.", "Rugby"),
+        ("What is a new trend in teaching?", "Co-teaching has also become a new trend in schools.", "Co-teaching"),
+        (
+            "What is the largest sensory feature?",
+            "The largest single sensory feature is the aboral organ.",
+            "the aboral organ",
+        ),
+        ("What is the delta bounded by?", "The delta is delimited in the west by the old river.", None),  # a passive
+        ("What is the largest sensory feature?", "The feature is small.", None),
+        ("Which feature is the largest?", "The largest feature is the organ.", None),  # not asked this way
+    ],
+)
+def test_what_a_what_is_the_x_question_asks_for_where_the_sentence_says_it_with_is(
+    question: str, sentence: str, answer: str | None
+) -> None:
+    found = copula_answer(question, sentence)
+    assert (sentence[found[0] : found[1]] if found else None) == answer
