@@ -96,6 +96,35 @@ def _series_start(sentence: str, clause_start: int) -> int:
     return start
 
 
+def _clause_subject(sentence: str, words: list[re.Match[str]], position: int) -> tuple[int, int] | None:
+    """The words before ``words[position]`` back to the start of their clause, if they can name a doer."""
+    clause_start = 0
+    for brk in _CLAUSE_BREAK.finditer(sentence, 0, words[position].start()):
+        clause_start = brk.end()
+    subject = [w for w in words[:position] if w.start() >= clause_start]
+    if subject and subject[0].group(0).casefold() in {"and", "or"}:
+        clause_start = _series_start(sentence, clause_start)
+        subject = [w for w in words[:position] if w.start() >= clause_start]
+    if not subject or len(subject) > MAX_SUBJECT_WORDS or subject[0].group(0).casefold() in _NOT_SUBJECT:
+        return None
+    if subject[-1].group(0).casefold() in _AUXILIARY_BEFORE:
+        return None
+    if subject[-1].group(0).casefold() in _FUNCTION_WORDS:
+        return None
+    return subject[0].start(), subject[-1].end()
+
+
+def _words_after(sentence: str, words: list[re.Match[str]], index: int, stop: frozenset[str]) -> list[re.Match[str]]:
+    """``words[index:]`` up to the first word in ``stop`` or the first clause break between two words."""
+    phrase: list[re.Match[str]] = []
+    for following in words[index:]:
+        previous_end = phrase[-1].end() if phrase else (words[index - 1].end() if index else 0)
+        if following.group(0).casefold() in stop or _CLAUSE_BREAK.search(sentence, previous_end, following.start()):
+            break
+        phrase.append(following)
+    return phrase
+
+
 def predicate_subject(predicate: tuple[str, tuple[str, ...]], sentence: str) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of the phrase that does what the question asks: the words before the asked
     verb, back to the start of its clause, when the question's next content word follows the verb within a
@@ -109,20 +138,9 @@ def predicate_subject(predicate: tuple[str, tuple[str, ...]], sentence: str) -> 
         after = {w.group(0).casefold() for w in words[position + 1 : position + 1 + _PREDICATE_REACH]}
         if following and following[0] not in after:
             continue
-        clause_start = 0
-        for brk in _CLAUSE_BREAK.finditer(sentence, 0, word.start()):
-            clause_start = brk.end()
-        subject = [w for w in words[:position] if w.start() >= clause_start]
-        if subject and subject[0].group(0).casefold() in {"and", "or"}:
-            clause_start = _series_start(sentence, clause_start)
-            subject = [w for w in words[:position] if w.start() >= clause_start]
-        if not subject or len(subject) > MAX_SUBJECT_WORDS or subject[0].group(0).casefold() in _NOT_SUBJECT:
-            continue
-        if subject[-1].group(0).casefold() in _AUXILIARY_BEFORE:
-            continue
-        if len(subject) == 1 and subject[0].group(0).casefold() in _FUNCTION_WORDS:
-            continue
-        return subject[0].start(), subject[-1].end()
+        found = _clause_subject(sentence, words, position)
+        if found is not None:
+            return found
     return None
 
 
@@ -166,13 +184,7 @@ def place_after_verb(asked: tuple[str, ...], sentence: str) -> tuple[int, int] |
                     continue
                 if _CLAUSE_BREAK.search(sentence, word.end(), words[at].start()):
                     break
-                phrase: list[re.Match[str]] = []
-                for following in words[at + 1 :]:
-                    if following.group(0).casefold() in _PLACE_END or _CLAUSE_BREAK.search(
-                        sentence, (phrase[-1] if phrase else words[at]).end(), following.start()
-                    ):
-                        break
-                    phrase.append(following)
+                phrase = _words_after(sentence, words, at + 1, _PLACE_END)
                 if (
                     1 <= len(phrase) <= MAX_PLACE_WORDS
                     and phrase[0].group(0).casefold() not in _NOT_SUBJECT
@@ -208,13 +220,7 @@ def in_place_answer(question: str, sentence: str) -> tuple[int, int] | None:
         if not all(_same_verb(t, folded[position + i]) or t == folded[position + i] for i, t in enumerate(tail)):
             continue
         end_of_lead = words[position + len(tail) - 1].end()
-        phrase: list[re.Match[str]] = []
-        for following in words[position + len(tail) :]:
-            if following.group(0).casefold() in _IN_PLACE_END or _CLAUSE_BREAK.search(
-                sentence, (phrase[-1] if phrase else words[position + len(tail) - 1]).end(), following.start()
-            ):
-                break
-            phrase.append(following)
+        phrase = _words_after(sentence, words, position + len(tail), _IN_PLACE_END)
         if _CLAUSE_BREAK.search(sentence, end_of_lead, phrase[0].start() if phrase else end_of_lead):
             continue
         if (
@@ -260,6 +266,7 @@ def name_given(question: str, sentence: str) -> tuple[int, int] | None:
     if _ASKS_NAME_GIVEN.match(" ".join(question.split())) is None:
         return None
     asked = {w.casefold() for w in re.findall(r"\w+", question) if len(w) > 3}
+    words = list(re.finditer(r"[\w'’-]+", sentence))
     for given in _NAME_GIVEN.finditer(sentence):
         before = re.findall(r"\w+", sentence[: given.start()])[-_NAMED_REACH:]
         if not any(w.casefold() in asked for w in before):
@@ -268,20 +275,14 @@ def name_given(question: str, sentence: str) -> tuple[int, int] | None:
         if quoted is not None:
             name = quoted.group(1).rstrip(",.;: ")
             return quoted.start(1), quoted.start(1) + len(name)
-        phrase: list[re.Match[str]] = []
-        for following in re.finditer(r"[\w'’-]+", sentence[given.end() :]):
-            at = given.end() + following.start()
-            if following.group(0).casefold() in _NAME_END or _CLAUSE_BREAK.search(
-                sentence, given.end() + (phrase[-1].end() if phrase else 0), at
-            ):
-                break
-            phrase.append(following)
+        index = next((i for i, w in enumerate(words) if w.start() >= given.end()), len(words))
+        phrase = _words_after(sentence, words, index, _NAME_END)
         if (
             1 <= len(phrase) <= MAX_IN_PLACE_WORDS
             and phrase[0].group(0).casefold() not in _FUNCTION_WORDS - {"the", "a", "an"}
             and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
         ):
-            return given.end() + phrase[0].start(), given.end() + phrase[-1].end()
+            return phrase[0].start(), phrase[-1].end()
     return None
 
 
@@ -349,24 +350,6 @@ _BEFORE_COPULA = frozenset("has have had also now still already".split())
 _PASSIVE_PARTICIPLE = re.compile(r"^[a-z]{3,}ed$")
 
 
-def _clause_subject(sentence: str, words: list[re.Match[str]], position: int) -> tuple[int, int] | None:
-    """The words before ``words[position]`` back to the start of their clause, if they can name a doer."""
-    clause_start = 0
-    for brk in _CLAUSE_BREAK.finditer(sentence, 0, words[position].start()):
-        clause_start = brk.end()
-    subject = [w for w in words[:position] if w.start() >= clause_start]
-    if subject and subject[0].group(0).casefold() in {"and", "or"}:
-        clause_start = _series_start(sentence, clause_start)
-        subject = [w for w in words[:position] if w.start() >= clause_start]
-    if not subject or len(subject) > MAX_SUBJECT_WORDS or subject[0].group(0).casefold() in _NOT_SUBJECT:
-        return None
-    if subject[-1].group(0).casefold() in _AUXILIARY_BEFORE:
-        return None
-    if subject[-1].group(0).casefold() in _FUNCTION_WORDS:
-        return None
-    return subject[0].start(), subject[-1].end()
-
-
 def copula_answer(question: str, sentence: str) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of what a "What is the X?" question asks for, where the sentence says it with
     "is": "Rugby" in "Rugby is also a growing sport ..." for "What is a growing sport ...?", or "the aboral
@@ -400,13 +383,7 @@ def copula_answer(question: str, sentence: str) -> tuple[int, int] | None:
         # "The largest single sensory feature is the aboral organ": what follows "is" answers.
         before = folded[max(0, position - _BETWEEN_COPULA_AND_NOUN - len(core)) : position]
         if before and _same_verb(head, before[-1]) and first in before:
-            phrase: list[re.Match[str]] = []
-            for following in words[position + 1 :]:
-                if following.group(0).casefold() in _IN_PLACE_END or _CLAUSE_BREAK.search(
-                    sentence, (phrase[-1] if phrase else words[position]).end(), following.start()
-                ):
-                    break
-                phrase.append(following)
+            phrase = _words_after(sentence, words, position + 1, _IN_PLACE_END)
             if (
                 1 <= len(phrase) <= MAX_IN_PLACE_WORDS
                 and phrase[-1].group(0).casefold() not in _FUNCTION_WORDS
