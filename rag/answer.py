@@ -39,6 +39,7 @@ from rag.answer_types import (
     has_cue,
     names_a_body,
     names_the_asked_person,
+    places_answer,
     question_words,
 )
 from rag.answerability import AnswerabilityModel, question_features
@@ -291,18 +292,12 @@ def _label_rank(answer_type: AnswerType, label: str) -> int:
     return 0 if label != "NAME" else 1
 
 
-def _places_answer(word: str, asked: frozenset[str]) -> bool:
-    """Whether a word of the text is a word of the question that can place a short answer: longer than three
-    letters, so not "the", "did" or "was"."""
-    return len(word) > 3 and word.casefold() in asked
-
-
 def _asked_around(text: str, span: TypedSpan, start: int, end: int, asked: frozenset[str], reach: int = 40) -> int:
     """How many of the question's words (longer than three letters) stand within ``reach`` characters of
     ``span`` inside ``start..end``: "5,984 students in its professional schools" answers "How many students
     signed up for its professional schools?" before "5,792 students", which is only as near "students"."""
     around = text[max(start, span.start - reach) : span.start] + " " + text[span.end : min(end, span.end + reach)]
-    return len({w.casefold() for w in re.findall(r"\w+", around) if _places_answer(w, asked)})
+    return len({w.casefold() for w in re.findall(r"\w+", around) if places_answer(w, asked)})
 
 
 # "When was it first banned?", "the only ...": one member of a series is asked for, not the series.
@@ -700,7 +695,7 @@ class AnswerComposer:
             if not candidates:
                 return None, False
         anchors = [
-            sentence.start + m.start() for m in re.finditer(r"\w+", sentence.text) if _places_answer(m.group(0), asked)
+            sentence.start + m.start() for m in re.finditer(r"\w+", sentence.text) if places_answer(m.group(0), asked)
         ] or [sentence.start]
 
         head = counted_head(question) if answer_type is AnswerType.QUANTITY else None

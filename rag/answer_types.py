@@ -23,7 +23,9 @@ __all__ = [
     "has_cue",
     "names_a_body",
     "names_the_asked_person",
+    "places_answer",
     "question_words",
+    "repeats_question_word",
 ]
 
 
@@ -202,7 +204,7 @@ class TypedSpan:
     label: str
 
 
-def _asked_word(word: str, asked: frozenset[str]) -> bool:
+def repeats_question_word(word: str, asked: frozenset[str]) -> bool:
     """Whether ``word`` repeats a question word, also as another form of it ("Ukraine" for "Ukrainian")."""
     if word in asked:
         return True
@@ -211,7 +213,13 @@ def _asked_word(word: str, asked: frozenset[str]) -> bool:
 
 def _novel(text: str, asked: frozenset[str]) -> bool:
     words = [w.casefold() for w in re.findall(r"\w+", text)]
-    return bool(words) and not all(_asked_word(w, asked) for w in words)
+    return bool(words) and not all(repeats_question_word(w, asked) for w in words)
+
+
+def places_answer(word: str, asked: frozenset[str]) -> bool:
+    """Whether a word of the text is a word of the question that can place a short answer: longer than three
+    letters, so not "the", "did" or "was"."""
+    return len(word) > 3 and word.casefold() in asked
 
 
 def answer_spans(

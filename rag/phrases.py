@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from rag.answer_types import places_answer, question_words, repeats_question_word
+
 __all__ = [
     "asked_place_words",
     "asked_predicate",
@@ -242,9 +244,7 @@ def written_year(sentence: str, asked: frozenset[str]) -> tuple[int, int] | None
     years = [m for m in _WRITTEN_YEAR.finditer(sentence) if m.group(0).casefold() not in asked]
     if not years:
         return None
-    anchors = [
-        m.start() for m in re.finditer(r"\w+", sentence) if len(m.group(0)) > 3 and m.group(0).casefold() in asked
-    ]
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if places_answer(m.group(0), asked)]
     year = min(years, key=lambda m: min((abs(m.start() - a) for a in anchors), default=0))
     return year.start(), year.end()
 
@@ -265,11 +265,11 @@ def name_given(question: str, sentence: str) -> tuple[int, int] | None:
     mesoglea, ..."), or a name in quotes right after them; None for another question."""
     if _ASKS_NAME_GIVEN.match(" ".join(question.split())) is None:
         return None
-    asked = {w.casefold() for w in re.findall(r"\w+", question) if len(w) > 3}
+    asked = question_words(question)
     words = list(re.finditer(r"[\w'’-]+", sentence))
     for given in _NAME_GIVEN.finditer(sentence):
         before = re.findall(r"\w+", sentence[: given.start()])[-_NAMED_REACH:]
-        if not any(w.casefold() in asked for w in before):
+        if not any(places_answer(w, asked) for w in before):
             continue  # another thing's name
         quoted = _QUOTED_NAME.match(sentence, given.end())
         if quoted is not None:
@@ -305,7 +305,7 @@ MAX_MODIFIER_WORDS = 4
 
 def _asked_form(word: str, asked: frozenset[str]) -> bool:
     """Whether ``word`` is a form of a question word ("continuous" of "continuously", "produced" of "produce")."""
-    return any(a == word or _same_verb(a, word) or (len(a) >= 5 and a[:5] == word[:5]) for a in asked)
+    return repeats_question_word(word, asked) or any(_same_verb(a, word) for a in asked)
 
 
 def kind_modifier(question: str, sentence: str, asked: frozenset[str]) -> tuple[int, int] | None:
